@@ -1,0 +1,110 @@
+"""Every task of the project, one nox session each (`nox -l` lists them).
+
+Environments are reused between runs and installed with uv when it is there,
+so a second `nox -s tests` spends its time on the tests, not on installing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests", "lint"]
+
+ROOT = Path(__file__).parent
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+
+# Two cores: Numba gets both, and pages executed one after another.
+THREADS = {"NUMBA_NUM_THREADS": "2", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+
+
+def _install(session: nox.Session, *extras: str) -> None:
+    """Install the project editable with the given extras (a no-op when up to date)."""
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install("-e", spec)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite and the doctests of every module in src/ and book/."""
+    _install(session, "test")
+    session.run("pytest", "-n", "2", "--dist", "loadfile", *session.posargs, env=THREADS)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style with ruff and types with mypy on src/."""
+    _install(session, "lint")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "conf.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py", "conf.py")
+    session.run("mypy")
+
+
+@nox.session(venv_backend="virtualenv")
+def bench(session: nox.Session) -> None:
+    """Time the kernels against NumPy (and PyTorch where installed) in one run."""
+    _install(session, "data")
+    # PyTorch's CPU build is an optional peer: take it only where a local wheel
+    # exists, never the multi-gigabyte CUDA build from the registry.
+    if os.environ.get("MINITORCH_BENCH_TORCH", "1") == "1":
+        session.run(
+            "python", "-m", "pip", "install", "-q", "--no-index", "torch==2.13.0",
+            success_codes=[0, 1],
+        )
+    session.run("python", "tests/bench/run.py", *session.posargs, env=THREADS)
+
+
+def _sphinx_args(builder: str = "html") -> list[str]:
+    return ["-b", builder, "-W", "--keep-going", "-n", "-j", "1", str(ROOT), str(HTML)]
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the book into _build/html, executing every code cell."""
+    _install(session, "book")
+    if "--clean" in session.posargs:
+        shutil.rmtree(BUILD, ignore_errors=True)
+    session.run("sphinx-build", *_sphinx_args(), env=THREADS)
+    session.log(f"The book is at {HTML / 'index.html'}")
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Preview the book with live reload; edits to book/ or src/ rebuild it."""
+    _install(session, "serve")
+    session.run(
+        "sphinx-autobuild",
+        *_sphinx_args(),
+        "--watch", "src",
+        "--ignore", "*/jupyter_execute/*",
+        "--ignore", "*/.ipynb_checkpoints/*",
+        "--ignore", "*/_build/*",
+        "--ignore", "*/.jupyter_cache/*",
+        "--ignore", "*/__pycache__/*",
+        "--ignore", "*.nbi",
+        "--ignore", "*.nbc",
+        "--port", os.environ.get("PORT", "8000"),
+        env=THREADS,
+    )
+
+
+@nox.session
+def figures(session: nox.Session) -> None:
+    """Regenerate every registered figure into figures/<name>.svg."""
+    _install(session, "figures")
+    session.run("python", "-m", "minitorch.drawing.regenerate", str(ROOT / "figures"), env=THREADS)
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """Build the book if needed, serve it on localhost and check every page in Chromium."""
+    _install(session, "book", "browser", "test")
+    if not (HTML / "index.html").exists():
+        session.run("sphinx-build", *_sphinx_args(), env=THREADS)
+    session.run("pytest", "tests/browser", "-p", "no:xdist", *session.posargs, env=THREADS)

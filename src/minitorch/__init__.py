@@ -1,0 +1,58 @@
+"""MiniTorch: strided tensors, reverse-mode autodiff, Numba kernels and convolution.
+
+The names a user needs are re-exported here; each comes from the module that
+owns it, listed below in the order the layers build on each other.
+"""
+
+from .autodiff import Context, History, backpropagate, central_difference, is_grad_enabled, no_grad
+from .errors import ArgumentError, GradientError, IndexingError, MiniTorchError, ShapeError
+from .fast_ops import FastOps
+from .rng import manual_seed
+from .tensor import (
+    FastBackend,
+    SimpleBackend,
+    Tensor,
+    from_numpy,
+    ones,
+    rand,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .tensor_data import TensorData, index_to_position, shape_broadcast, to_index, broadcast_index
+from .tensor_functions import Function
+from .tensor_ops import SimpleOps, TensorBackend, TensorOps
+
+__all__ = [
+    "ArgumentError",
+    "Context",
+    "FastBackend",
+    "FastOps",
+    "Function",
+    "GradientError",
+    "History",
+    "IndexingError",
+    "MiniTorchError",
+    "ShapeError",
+    "SimpleBackend",
+    "SimpleOps",
+    "Tensor",
+    "TensorBackend",
+    "TensorData",
+    "TensorOps",
+    "backpropagate",
+    "broadcast_index",
+    "central_difference",
+    "from_numpy",
+    "index_to_position",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "rand",
+    "shape_broadcast",
+    "tensor",
+    "to_index",
+    "zeros",
+    "zeros_like",
+]

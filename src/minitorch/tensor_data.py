@@ -1,0 +1,336 @@
+"""Shapes, strides and the index math that maps a tensor index to storage.
+
+A tensor is a flat ``storage`` of float64 numbers plus a ``shape`` and
+``strides``: the element at index ``(i0, i1, ..., in)`` lives at
+``storage[i0 * strides[0] + i1 * strides[1] + ... + in * strides[n]]``.
+Views (``permute``, broadcasting, ``view``) change shape and strides and never
+copy storage.
+
+This module is the only place that does index math. Each index function is
+written once in plain Python, used as-is by the reference backend and the book,
+and compiled once below (``*_jit``) for every Numba kernel to import.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from typing import TypeAlias
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from .errors import ArgumentError, IndexingError, ShapeError
+
+Storage: TypeAlias = npt.NDArray[np.float64]
+OutIndex: TypeAlias = npt.NDArray[np.int64]
+Index: TypeAlias = npt.NDArray[np.int64]
+Shape: TypeAlias = npt.NDArray[np.int64]
+Strides: TypeAlias = npt.NDArray[np.int64]
+
+# Kernels keep index buffers of this fixed length, so they allocate no per-shape arrays.
+MAX_DIMS = 32
+
+UserIndex: TypeAlias = Sequence[int]
+UserShape: TypeAlias = Sequence[int]
+UserStrides: TypeAlias = Sequence[int]
+
+
+def index_to_position(index: Index, strides: Strides) -> int:
+    """Return the storage position of a multidimensional index.
+
+    ``position = sum_d index[d] * strides[d]``.
+
+    >>> index_to_position(np.array([1, 2]), np.array([3, 1]))
+    5
+    >>> index_to_position(np.array([1, 2]), np.array([1, 2]))  # a transposed view
+    5
+    """
+    position = 0
+    for d in range(len(index)):
+        position += index[d] * strides[d]
+    return int(position)
+
+
+def to_index(ordinal: int, shape: Shape, out_index: OutIndex) -> None:
+    """Write into ``out_index`` the index of the ``ordinal``-th element in row-major order.
+
+    The last dimension varies fastest, as when counting in a mixed radix.
+    Enumerating ``ordinal = 0 .. size - 1`` visits every index exactly once.
+
+    >>> out = np.zeros(2, dtype=np.int64)
+    >>> to_index(5, np.array([2, 3]), out)
+    >>> out.tolist()
+    [1, 2]
+    """
+    remaining = ordinal
+    for d in range(len(shape) - 1, -1, -1):
+        out_index[d] = remaining % shape[d]
+        remaining = remaining // shape[d]
+
+
+def broadcast_index(
+    big_index: Index, big_shape: Shape, shape: Shape, out_index: OutIndex
+) -> None:
+    """Map an index of a broadcast (bigger) shape to the index of a smaller shape.
+
+    Dimensions are aligned on the right; where the smaller shape has size 1 the
+    index is 0, because that one element is shared along the whole dimension.
+
+    >>> out = np.zeros(2, dtype=np.int64)
+    >>> broadcast_index(np.array([4, 1, 2]), np.array([5, 3, 4]), np.array([1, 4]), out)
+    >>> out.tolist()
+    [0, 2]
+    """
+    offset = len(big_shape) - len(shape)
+    for d in range(len(shape)):
+        out_index[d] = big_index[d + offset] if shape[d] > 1 else 0
+
+
+# Compiled once, here; every Numba kernel imports these (LLVM inlines the calls).
+_inline = numba.njit(cache=True)
+index_to_position_jit = _inline(index_to_position)
+to_index_jit = _inline(to_index)
+broadcast_index_jit = _inline(broadcast_index)
+
+
+def shape_broadcast(shape1: UserShape, shape2: UserShape) -> tuple[int, ...]:
+    """Return the shape that both shapes broadcast to.
+
+    Shapes are aligned on the right; in each dimension the sizes must be equal,
+    or one of them 1 (it is then stretched to the other).
+
+    >>> shape_broadcast((2, 1, 4), (3, 1))
+    (2, 3, 4)
+    >>> shape_broadcast((2, 3), (4, 3))
+    Traceback (most recent call last):
+    ...
+    minitorch.errors.ShapeError: broadcast: shapes (2, 3) and (4, 3) do not broadcast: aligned on the right, sizes 2 and 4 differ and neither is 1
+    """
+    n = max(len(shape1), len(shape2))
+    a = (1,) * (n - len(shape1)) + tuple(shape1)
+    b = (1,) * (n - len(shape2)) + tuple(shape2)
+    out = []
+    for x, y in zip(a, b, strict=True):
+        if x != y and x != 1 and y != 1:
+            raise ShapeError(
+                f"broadcast: shapes {tuple(shape1)} and {tuple(shape2)} do not broadcast: "
+                f"aligned on the right, sizes {x} and {y} differ and neither is 1"
+            )
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def strides_from_shape(shape: UserShape) -> tuple[int, ...]:
+    """Return row-major (contiguous) strides for a shape.
+
+    >>> strides_from_shape((2, 3, 4))
+    (12, 4, 1)
+    """
+    strides = [1]
+    for size in reversed(shape[1:]):
+        strides.insert(0, strides[0] * size)
+    return tuple(strides)
+
+
+def _prod(shape: UserShape) -> int:
+    size = 1
+    for s in shape:
+        size *= int(s)
+    return size
+
+
+class TensorData:
+    """Storage, shape and strides: everything a kernel needs to find an element.
+
+    Args:
+        storage: flat float64 numbers (copied to a float64 NumPy array if needed).
+        shape: size of each dimension.
+        strides: step in storage for each dimension; row-major when omitted.
+
+    >>> td = TensorData([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], (2, 3))
+    >>> td.strides, td.get((1, 0))
+    ((3, 1), 4.0)
+    >>> td.permute(1, 0).get((0, 1))
+    4.0
+    """
+
+    _storage: Storage
+    _shape: Shape
+    _strides: Strides
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    dims: int
+    size: int
+
+    def __init__(
+        self,
+        storage: Sequence[float] | Storage,
+        shape: UserShape,
+        strides: UserStrides | None = None,
+    ) -> None:
+        self._storage = np.ascontiguousarray(storage, dtype=np.float64).reshape(-1)
+        shape = tuple(int(s) for s in shape)
+        if len(shape) > MAX_DIMS:
+            raise ShapeError(f"tensor: at most {MAX_DIMS} dimensions, got shape {shape}")
+        if any(s < 0 for s in shape):
+            raise ShapeError(f"tensor: sizes must not be negative, got shape {shape}")
+        strides = strides_from_shape(shape) if strides is None else tuple(int(s) for s in strides)
+        if len(strides) != len(shape):
+            raise ShapeError(
+                f"tensor: strides {strides} and shape {shape} must have the same length"
+            )
+        self.shape = shape
+        self.strides = strides
+        self._shape = np.array(shape, dtype=np.int64)
+        self._strides = np.array(strides, dtype=np.int64)
+        self.dims = len(shape)
+        self.size = _prod(shape)
+        if self.size > 0:
+            last = sum((s - 1) * st for s, st in zip(shape, strides, strict=True))
+            if last >= len(self._storage) or min(strides, default=0) < 0:
+                raise ShapeError(
+                    f"tensor: shape {shape} with strides {strides} reaches position {last}, "
+                    f"past the end of a storage of {len(self._storage)} numbers"
+                )
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in storage in row-major order with no gaps.
+
+        Dimensions of size 1 are ignored: their stride is never used.
+
+        >>> TensorData(np.zeros(6), (2, 3)).is_contiguous()
+        True
+        >>> TensorData(np.zeros(6), (2, 3)).permute(1, 0).is_contiguous()
+        False
+        """
+        expected = strides_from_shape(self.shape)
+        return all(
+            size == 1 or s == e for size, s, e in zip(self.shape, self.strides, expected, strict=True)
+        )
+
+    @staticmethod
+    def shape_broadcast(shape_a: UserShape, shape_b: UserShape) -> tuple[int, ...]:
+        """Return the broadcast of two shapes (see :func:`shape_broadcast`).
+
+        >>> TensorData.shape_broadcast((3, 1), (1, 4))
+        (3, 4)
+        """
+        return shape_broadcast(shape_a, shape_b)
+
+    def index(self, index: int | UserIndex) -> int:
+        """Return the storage position of ``index``, checking it against the shape.
+
+        >>> TensorData(np.zeros(6), (2, 3)).index((1, 2))
+        5
+        >>> TensorData(np.zeros(6), (2, 3)).index((2, 0))
+        Traceback (most recent call last):
+        ...
+        minitorch.errors.IndexingError: index: index (2, 0) is out of range for shape (2, 3): dimension 0 must be in [0, 2)
+        """
+        if isinstance(index, int | np.integer):
+            index = (int(index),)
+        index = tuple(index)
+        if len(index) != self.dims:
+            raise IndexingError(
+                f"index: index {index} has {len(index)} entries but the tensor has shape "
+                f"{self.shape} ({self.dims} dimensions)"
+            )
+        for d, (i, size) in enumerate(zip(index, self.shape, strict=True)):
+            if not 0 <= i < size:
+                raise IndexingError(
+                    f"index: index {index} is out of range for shape {self.shape}: "
+                    f"dimension {d} must be in [0, {size})"
+                )
+        return index_to_position(np.array(index, dtype=np.int64), self._strides)
+
+    def indices(self) -> Iterator[tuple[int, ...]]:
+        """Yield every index of the shape once, in row-major order.
+
+        >>> list(TensorData(np.zeros(4), (2, 2)).indices())
+        [(0, 0), (0, 1), (1, 0), (1, 1)]
+        """
+        out = np.zeros(self.dims, dtype=np.int64)
+        for ordinal in range(self.size):
+            to_index(ordinal, self._shape, out)
+            yield tuple(int(i) for i in out)
+
+    def sample(self) -> tuple[int, ...]:
+        """Return a random valid index.
+
+        >>> TensorData(np.zeros(6), (2, 3)).sample() in set(TensorData(np.zeros(6), (2, 3)).indices())
+        True
+        """
+        return tuple(random.randrange(s) for s in self.shape)
+
+    def get(self, key: int | UserIndex) -> float:
+        """Return the element at ``key``.
+
+        >>> TensorData([1.0, 2.0], (2,)).get((1,))
+        2.0
+        """
+        return float(self._storage[self.index(key)])
+
+    def set(self, key: int | UserIndex, value: float) -> None:
+        """Set the element at ``key``.
+
+        >>> td = TensorData([1.0, 2.0], (2,))
+        >>> td.set((0,), 5.0); td.get((0,))
+        5.0
+        """
+        self._storage[self.index(key)] = value
+
+    def tuple(self) -> tuple[Storage, Shape, Strides]:
+        """Return ``(storage, shape, strides)`` as arrays, the arguments of every kernel.
+
+        >>> [a.tolist() for a in TensorData([1.0, 2.0], (2, 1)).tuple()]
+        [[1.0, 2.0], [2, 1], [1, 1]]
+        """
+        return self._storage, self._shape, self._strides
+
+    def permute(self, *order: int) -> TensorData:
+        """Return a view with the dimensions reordered; ``order[d]`` is the old dimension.
+
+        >>> TensorData(np.zeros(24), (2, 3, 4)).permute(2, 0, 1).shape
+        (4, 2, 3)
+        >>> TensorData(np.zeros(6), (2, 3)).permute(0, 0)
+        Traceback (most recent call last):
+        ...
+        minitorch.errors.ArgumentError: permute: order (0, 0) is not a permutation of (0, 1) for a tensor of shape (2, 3)
+        """
+        order = tuple(int(o) for o in order)
+        if sorted(order) != list(range(self.dims)):
+            raise ArgumentError(
+                f"permute: order {order} is not a permutation of {tuple(range(self.dims))} "
+                f"for a tensor of shape {self.shape}"
+            )
+        return TensorData(
+            self._storage,
+            tuple(self.shape[o] for o in order),
+            tuple(self.strides[o] for o in order),
+        )
+
+    def to_string(self) -> str:
+        """Render the values as nested brackets with two decimals, as the book prints them.
+
+        >>> print(TensorData([1.0, 2.0, 3.0, 4.0], (2, 2)).to_string())
+        [
+            [1.00 2.00]
+            [3.00 4.00]]
+        """
+        return _format(self, ())
+
+    def __repr__(self) -> str:
+        return f"TensorData(shape={self.shape}, strides={self.strides})"
+
+
+def _format(td: TensorData, prefix: tuple[int, ...]) -> str:
+    depth = len(prefix)
+    if td.dims == 0:
+        return f"{td._storage[0]:.2f}"
+    if depth == td.dims - 1:
+        return "[" + " ".join(f"{td.get(prefix + (i,)):.2f}" for i in range(td.shape[depth])) + "]"
+    indent = "    " * (depth + 1)
+    rows = [indent + _format(td, prefix + (i,)) for i in range(td.shape[depth])]
+    return "[\n" + "\n".join(rows) + "]"

@@ -1,0 +1,331 @@
+"""The map / zip / reduce / matmul protocol, and the plain-Python reference backend.
+
+Every tensor operation is one of four kernel shapes:
+
+- ``map(fn)``: ``out[i] = fn(a[i])`` (``a`` may broadcast into ``out``);
+- ``zip(fn)``: ``out[i] = fn(a[i], b[i])`` with ``a`` and ``b`` broadcast together;
+- ``reduce(fn, start)``: ``out[..., 0, ...] = fn(...fn(fn(start, a[..., 0, ...]), a[..., 1, ...])...)``
+  along one dimension, which keeps size 1 in the output;
+- ``matrix_multiply``: ``out[..., i, j] = sum_k a[..., i, k] * b[..., k, j]``, batched
+  over the leading dimensions, which broadcast.
+
+A backend (``SimpleOps`` here, ``FastOps`` in :mod:`minitorch.fast_ops`) supplies
+these four; :class:`TensorBackend` specialises them once to the scalar functions
+of :mod:`minitorch.operators`. The tensors handed to a backend have already
+been checked by the caller; the kernels only compute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from . import operators
+from .tensor_data import (
+    Shape,
+    Storage,
+    Strides,
+    broadcast_index,
+    index_to_position,
+    shape_broadcast,
+    to_index,
+)
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class MapProto(Protocol):
+    """A specialised map: ``out`` may be given, and ``a`` then broadcasts into it."""
+
+    def __call__(self, a: Tensor, out: Tensor | None = ..., /) -> Tensor:
+        """Apply the function element-wise."""
+        ...
+
+
+class TensorOps(Protocol):
+    """The interface every backend implements: four static kernel constructors."""
+
+    @staticmethod
+    def map(fn: Callable[[float], float]) -> MapProto:
+        """Return a function that applies ``fn`` to every element."""
+        ...
+
+    @staticmethod
+    def zip(fn: Callable[[float, float], float]) -> Callable[[Tensor, Tensor], Tensor]:
+        """Return a function that applies ``fn`` to broadcast pairs of elements."""
+        ...
+
+    @staticmethod
+    def reduce(
+        fn: Callable[[float, float], float], start: float = 0.0
+    ) -> Callable[[Tensor, int], Tensor]:
+        """Return a function that folds ``fn`` along one dimension, from ``start``."""
+        ...
+
+    @staticmethod
+    def matrix_multiply(a: Tensor, b: Tensor) -> Tensor:
+        """Batched matrix product of the last two dimensions."""
+        ...
+
+
+class TensorBackend:
+    """A backend's kernels, specialised once to each scalar function the library uses.
+
+    Args:
+        ops: the class providing ``map``, ``zip``, ``reduce`` and ``matrix_multiply``
+            (``SimpleOps`` or ``FastOps``).
+
+    >>> backend = TensorBackend(SimpleOps)
+    >>> backend.add_zip.__name__
+    'simple_zip'
+    """
+
+    def __init__(self, ops: type[TensorOps]) -> None:
+        self.ops = ops
+        self.neg_map = ops.map(operators.neg)
+        self.sigmoid_map = ops.map(operators.sigmoid)
+        self.relu_map = ops.map(operators.relu)
+        self.log_map = ops.map(operators.log)
+        self.exp_map = ops.map(operators.exp)
+        self.id_map = ops.map(operators.id)
+        self.inv_map = ops.map(operators.inv)
+
+        self.add_zip = ops.zip(operators.add)
+        self.mul_zip = ops.zip(operators.mul)
+        self.lt_zip = ops.zip(operators.lt)
+        self.eq_zip = ops.zip(operators.eq)
+        self.is_close_zip = ops.zip(operators.is_close)
+        self.relu_back_zip = ops.zip(operators.relu_back)
+        self.log_back_zip = ops.zip(operators.log_back)
+        self.inv_back_zip = ops.zip(operators.inv_back)
+        self.sigmoid_back_zip = ops.zip(operators.sigmoid_back)
+
+        self.add_reduce = ops.reduce(operators.add, 0.0)
+        self.mul_reduce = ops.reduce(operators.mul, 1.0)
+        self.max_reduce = ops.reduce(operators.max, -np.inf)
+        self.matrix_multiply = ops.matrix_multiply
+
+    def __repr__(self) -> str:
+        return f"TensorBackend({self.ops.__name__})"
+
+
+def matmul_shape(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Output shape of a batched matmul; the caller has checked the inner sizes.
+
+    >>> matmul_shape((5, 1, 2, 3), (4, 3, 7))
+    (5, 4, 2, 7)
+    """
+    batch = shape_broadcast(a_shape[:-2], b_shape[:-2])
+    return (*batch, a_shape[-2], b_shape[-1])
+
+
+class SimpleOps:
+    """The reference backend: plain Python loops over every element, easy to read."""
+
+    @staticmethod
+    def map(fn: Callable[[float], float]) -> MapProto:
+        """Element-wise ``fn`` with plain Python loops.
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> neg = SimpleOps.map(lambda x: -x)
+        >>> neg(tensor([1.0, 2.0], backend=TensorBackend(SimpleOps)))
+        [-1.00 -2.00]
+        """
+        kernel = tensor_map(fn)
+
+        def simple_map(a: Tensor, out: Tensor | None = None) -> Tensor:
+            if out is None:
+                out = a.zeros(a.shape)
+            kernel(*out.tuple(), *a.tuple())
+            return out
+
+        return simple_map
+
+    @staticmethod
+    def zip(fn: Callable[[float, float], float]) -> Callable[[Tensor, Tensor], Tensor]:
+        """Element-wise ``fn`` of two broadcast tensors with plain Python loops.
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> add = SimpleOps.zip(lambda x, y: x + y)
+        >>> b = TensorBackend(SimpleOps)
+        >>> add(tensor([[1.0], [2.0]], backend=b), tensor([10.0, 20.0], backend=b))
+        [
+            [11.00 21.00]
+            [12.00 22.00]]
+        """
+        kernel = tensor_zip(fn)
+
+        def simple_zip(a: Tensor, b: Tensor) -> Tensor:
+            out = a.zeros(shape_broadcast(a.shape, b.shape))
+            kernel(*out.tuple(), *a.tuple(), *b.tuple())
+            return out
+
+        return simple_zip
+
+    @staticmethod
+    def reduce(
+        fn: Callable[[float, float], float], start: float = 0.0
+    ) -> Callable[[Tensor, int], Tensor]:
+        """Fold ``fn`` along ``dim`` with plain Python loops; ``dim`` keeps size 1.
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> total = SimpleOps.reduce(lambda x, y: x + y, 0.0)
+        >>> total(tensor([[1.0, 2.0], [3.0, 4.0]], backend=TensorBackend(SimpleOps)), 1)
+        [
+            [3.00]
+            [7.00]]
+        """
+        kernel = tensor_reduce(fn)
+
+        def simple_reduce(a: Tensor, dim: int) -> Tensor:
+            out_shape = list(a.shape)
+            out_shape[dim] = 1
+            out = a.zeros(tuple(out_shape))
+            out._tensor._storage[:] = start
+            kernel(*out.tuple(), *a.tuple(), dim)
+            return out
+
+        return simple_reduce
+
+    @staticmethod
+    def matrix_multiply(a: Tensor, b: Tensor) -> Tensor:
+        """Batched matrix product with plain Python loops.
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> b = TensorBackend(SimpleOps)
+        >>> SimpleOps.matrix_multiply(tensor([[1.0, 2.0]], backend=b), tensor([[3.0], [4.0]], backend=b))
+        [
+            [11.00]]
+        """
+        out = a.zeros(matmul_shape(a.shape, b.shape))
+        tensor_matrix_multiply(*out.tuple(), *a.tuple(), *b.tuple())
+        return out
+
+
+Kernel = Callable[..., None]
+
+
+def tensor_map(fn: Callable[[float], float]) -> Kernel:
+    """Return the plain-Python map kernel for ``fn``.
+
+    The kernel's arguments are ``out, out_shape, out_strides, in_storage,
+    in_shape, in_strides``; the input broadcasts into the output.
+    """
+
+    def _map(
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        in_storage: Storage,
+        in_shape: Shape,
+        in_strides: Strides,
+    ) -> None:
+        out_index = np.zeros(len(out_shape), dtype=np.int64)
+        in_index = np.zeros(len(in_shape), dtype=np.int64)
+        for ordinal in range(int(np.prod(out_shape))):
+            to_index(ordinal, out_shape, out_index)
+            broadcast_index(out_index, out_shape, in_shape, in_index)
+            value = in_storage[index_to_position(in_index, in_strides)]
+            out[index_to_position(out_index, out_strides)] = fn(value)
+
+    return _map
+
+
+def tensor_zip(fn: Callable[[float, float], float]) -> Kernel:
+    """Return the plain-Python zip kernel for ``fn``.
+
+    The kernel's arguments are ``out, out_shape, out_strides`` then storage,
+    shape and strides of ``a`` and of ``b``; both broadcast into the output.
+    """
+
+    def _zip(
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        a_storage: Storage,
+        a_shape: Shape,
+        a_strides: Strides,
+        b_storage: Storage,
+        b_shape: Shape,
+        b_strides: Strides,
+    ) -> None:
+        out_index = np.zeros(len(out_shape), dtype=np.int64)
+        a_index = np.zeros(len(a_shape), dtype=np.int64)
+        b_index = np.zeros(len(b_shape), dtype=np.int64)
+        for ordinal in range(int(np.prod(out_shape))):
+            to_index(ordinal, out_shape, out_index)
+            broadcast_index(out_index, out_shape, a_shape, a_index)
+            broadcast_index(out_index, out_shape, b_shape, b_index)
+            a = a_storage[index_to_position(a_index, a_strides)]
+            b = b_storage[index_to_position(b_index, b_strides)]
+            out[index_to_position(out_index, out_strides)] = fn(a, b)
+
+    return _zip
+
+
+def tensor_reduce(fn: Callable[[float, float], float]) -> Kernel:
+    """Return the plain-Python reduce kernel for ``fn``.
+
+    The kernel's arguments are ``out, out_shape, out_strides, a_storage,
+    a_shape, a_strides, reduce_dim``; ``out`` holds the start value on entry
+    and has size 1 along ``reduce_dim``.
+    """
+
+    def _reduce(
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        a_storage: Storage,
+        a_shape: Shape,
+        a_strides: Strides,
+        reduce_dim: int,
+    ) -> None:
+        out_index = np.zeros(len(out_shape), dtype=np.int64)
+        for ordinal in range(int(np.prod(out_shape))):
+            to_index(ordinal, out_shape, out_index)
+            out_position = index_to_position(out_index, out_strides)
+            a_index = out_index.copy()
+            accumulator = out[out_position]
+            for k in range(a_shape[reduce_dim]):
+                a_index[reduce_dim] = k
+                accumulator = fn(accumulator, a_storage[index_to_position(a_index, a_strides)])
+            out[out_position] = accumulator
+
+    return _reduce
+
+
+def tensor_matrix_multiply(
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    a_storage: Storage,
+    a_shape: Shape,
+    a_strides: Strides,
+    b_storage: Storage,
+    b_shape: Shape,
+    b_strides: Strides,
+) -> None:
+    """Plain-Python batched matmul: ``out[..., i, j] = sum_k a[..., i, k] * b[..., k, j]``.
+
+    The leading (batch) dimensions of ``a`` and ``b`` broadcast to those of ``out``.
+    """
+    out_index = np.zeros(len(out_shape), dtype=np.int64)
+    a_index = np.zeros(len(a_shape), dtype=np.int64)
+    b_index = np.zeros(len(b_shape), dtype=np.int64)
+    inner = a_shape[-1]
+    for ordinal in range(int(np.prod(out_shape))):
+        to_index(ordinal, out_shape, out_index)
+        broadcast_index(out_index, out_shape, a_shape, a_index)
+        broadcast_index(out_index, out_shape, b_shape, b_index)
+        total = 0.0
+        for k in range(inner):
+            a_index[-1] = k
+            b_index[-2] = k
+            total += (
+                a_storage[index_to_position(a_index, a_strides)]
+                * b_storage[index_to_position(b_index, b_strides)]
+            )
+        out[index_to_position(out_index, out_strides)] = total
