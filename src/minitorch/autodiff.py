@@ -122,6 +122,7 @@ def backpropagate(variable: Variable, d_output: Any) -> None:
     Args:
         variable: the output node (for a loss, a scalar).
         d_output: the derivative of the final result with respect to ``variable``.
+
     """
     derivatives: dict[int, Any] = {variable.unique_id: d_output}
     for node in topological_sort(variable):

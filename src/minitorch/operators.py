@@ -2,7 +2,8 @@
 
 Every tensor operation of the library is one of these functions applied
 element by element, so each one is written once here, in plain Python that
-Numba can also compile. A ``*_back`` function takes the input ``x`` and the
+Numba can also compile. Each function is self-contained (it calls no other
+function of this module), so a kernel can compile any one of them alone. A ``*_back`` function takes the input ``x`` and the
 gradient ``d`` flowing back from the output and returns ``d * f'(x)``.
 """
 
@@ -13,6 +14,7 @@ import math
 # Two floats are "close" when they differ by less than this (absolute) plus
 # this times the second one (relative), the rule NumPy's isclose uses.
 CLOSE_TOLERANCE = 1e-2
+
 
 def mul(x: float, y: float) -> float:
     """Multiply two numbers.
@@ -176,7 +178,12 @@ def sigmoid_back(x: float, d: float) -> float:
     >>> sigmoid_back(0.0, 1.0)
     0.25
     """
-    s = sigmoid(x)
+    # The sigmoid is recomputed inline: a kernel compiles this function on its own.
+    if x >= 0.0:
+        s = 1.0 / (1.0 + math.exp(-x))
+    else:
+        e = math.exp(x)
+        s = e / (1.0 + e)
     return d * s * (1.0 - s)
 
 

@@ -12,6 +12,7 @@ their input.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -99,7 +100,7 @@ class Tensor:
         """Step in storage for each dimension."""
         return self._tensor.strides
 
-    def tuple(self) -> tuple[Storage, Shape, Strides]:
+    def tuple(self) -> builtins.tuple[Storage, Shape, Strides]:
         """``(storage, shape, strides)`` arrays, the arguments every kernel takes."""
         return self._tensor.tuple()
 
@@ -193,12 +194,12 @@ class Tensor:
         return self.history is None
 
     @property
-    def parents(self) -> tuple[Tensor, ...]:
+    def parents(self) -> builtins.tuple[Tensor, ...]:
         """The inputs of the operation that made this tensor."""
         assert self.history is not None
         return tuple(self.history.inputs)
 
-    def chain_rule(self, d_output: Tensor) -> list[tuple[Tensor, Tensor]]:
+    def chain_rule(self, d_output: Tensor) -> list[builtins.tuple[Tensor, Tensor]]:
         """Each input paired with its gradient, summed back to the input's shape."""
         h = self.history
         assert h is not None and h.last_fn is not None and h.ctx is not None
@@ -223,6 +224,7 @@ class Tensor:
         >>> (x * x).sum().backward()
         >>> x.grad
         [2.00 4.00 6.00]
+
         """
         if not self.requires_grad:
             raise GradientError(
@@ -305,11 +307,11 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
 
-    def __lt__(self, b: float | int | Tensor) -> Tensor:  # type: ignore[override]
+    def __lt__(self, b: float | int | Tensor) -> Tensor:
         other = self._zip_op("lt", b)
         return self.f.lt_zip(self.detach(), other.detach())
 
-    def __gt__(self, b: float | int | Tensor) -> Tensor:  # type: ignore[override]
+    def __gt__(self, b: float | int | Tensor) -> Tensor:
         other = self._zip_op("gt", b)
         return self.f.lt_zip(other.detach(), self.detach())
 
@@ -347,10 +349,12 @@ class Tensor:
         >>> tensor([1.0, 1.0, 0.0]).all().item()
         0.0
         """
-        a = self.detach()
+        zero = self.zeros((1,))
+        # eq(eq(x, 0), 0) is 1.0 exactly where x is non-zero
+        nonzero = self.f.eq_zip(self.f.eq_zip(self.detach(), zero), zero)
         if dim is None:
-            return self.f.mul_reduce(a.contiguous()._reshape((self.size,)), 0)
-        return self.f.mul_reduce(a, self._dim("all", dim))
+            return self.f.mul_reduce(nonzero._reshape((self.size,)), 0)
+        return self.f.mul_reduce(nonzero, self._dim("all", dim))
 
     def _dim(self, op: str, dim: int) -> int:
         if not -self.dims <= dim < self.dims:
@@ -452,7 +456,7 @@ class Tensor:
             )
         return View.apply(self, shape=shape)
 
-    def _reshape(self, shape: tuple[int, ...]) -> Tensor:
+    def _reshape(self, shape: builtins.tuple[int, ...]) -> Tensor:
         storage, _, _ = self.tuple()
         offset = self._tensor.index((0,) * self.dims) if self.size else 0
         return self._new(TensorData(storage[offset:], shape, strides_from_shape(shape)))
@@ -494,9 +498,7 @@ def _flatten(data: Any, op: str) -> tuple[list[float], tuple[int, ...]]:
     return flat, (len(items), *inner)
 
 
-def tensor(
-    data: Any, backend: TensorBackend | None = None, requires_grad: bool = False
-) -> Tensor:
+def tensor(data: Any, backend: TensorBackend | None = None, requires_grad: bool = False) -> Tensor:
     """Make a tensor from a (nested) list of numbers.
 
     >>> tensor([[1, 2, 3], [4, 5, 6]])
@@ -569,6 +571,7 @@ def rand(
     (2, 3)
     >>> rand(4, seed=1).is_close(rand(4, seed=1)).all().item()
     1.0
+
     """
     shape = _shape(shape)
     values = rng.generator(seed).random(int(np.prod(shape)))

@@ -70,9 +70,7 @@ def to_index(ordinal: int, shape: Shape, out_index: OutIndex) -> None:
         remaining = remaining // shape[d]
 
 
-def broadcast_index(
-    big_index: Index, big_shape: Shape, shape: Shape, out_index: OutIndex
-) -> None:
+def broadcast_index(big_index: Index, big_shape: Shape, shape: Shape, out_index: OutIndex) -> None:
     """Map an index of a broadcast (bigger) shape to the index of a smaller shape.
 
     Dimensions are aligned on the right; where the smaller shape has size 1 the
@@ -154,6 +152,7 @@ class TensorData:
     ((3, 1), 4.0)
     >>> td.permute(1, 0).get((0, 1))
     4.0
+
     """
 
     _storage: Storage
@@ -207,7 +206,8 @@ class TensorData:
         """
         expected = strides_from_shape(self.shape)
         return all(
-            size == 1 or s == e for size, s, e in zip(self.shape, self.strides, expected, strict=True)
+            size == 1 or s == e
+            for size, s, e in zip(self.shape, self.strides, expected, strict=True)
         )
 
     @staticmethod

@@ -13,23 +13,27 @@ Inputs reaching these classes have been validated by the public methods of
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from .autodiff import Context, History, is_grad_enabled
+from .fast_conv import conv1d_into, conv2d_into
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-class Function:
+class Function(ABC):
     """Base of the differentiable operations: runs ``forward`` and records the graph."""
 
     @staticmethod
+    @abstractmethod
     def forward(ctx: Context, *args: Any) -> Tensor:
         """Compute the result from detached inputs; save what backward needs in ``ctx``."""
         ...
 
     @staticmethod
+    @abstractmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         """Return the gradient for each tensor input, given the output's gradient."""
         ...
@@ -235,3 +239,66 @@ class MatMul(Function):
             f.matrix_multiply(grad_output, b._transpose()),
             f.matrix_multiply(a._transpose(), grad_output),
         )
+
+
+# The backward of a convolution is two convolutions: grad_output with the
+# channel-swapped weight anchored on the other side, and the input with grad_output.
+class Conv1dFun(Function):
+    @staticmethod
+    def forward(ctx: Context, input: Tensor, weight: Tensor) -> Tensor:
+        ctx.save_for_backward(input, weight)
+        batch, _, width = input.shape
+        out_channels = weight.shape[0]
+        # out: [B, I, T] (*) [O, I, K] anchored left -> [B, O, T]
+        return conv1d_into(input.zeros((batch, out_channels, width)), input, weight)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+        input, weight = ctx.saved_values
+        # grad_input[b, i, t] = sum_{o,k} weight[o, i, k] * grad_output[b, o, t - k]
+        # grad_input: [B, O, T] (*) [O, I, K] channel-swapped to [I, O, K], anchored right
+        #   -> [B, I, T]
+        grad_input = conv1d_into(
+            input.zeros(input.shape), grad_output, _swap01(weight), reverse=True
+        )
+        # grad_weight[o, i, k] = sum_{b,t} input[b, i, t + k] * grad_output[b, o, t]
+        # grad_weight: [I, B, T] (*) [O, B, T] anchored left, out width K -> [I, O, K],
+        #   written through an [I, O, K] view of a contiguous [O, I, K] tensor
+        grad_weight = weight.zeros(weight.shape)
+        conv1d_into(_swap01(grad_weight), _swap01(input), _swap01(grad_output))
+        return grad_input, grad_weight
+
+
+# The backward of a 2D convolution is two 2D convolutions: grad_output with the
+# channel-swapped weight anchored bottom-right, and the input with grad_output.
+class Conv2dFun(Function):
+    @staticmethod
+    def forward(ctx: Context, input: Tensor, weight: Tensor) -> Tensor:
+        ctx.save_for_backward(input, weight)
+        batch, _, height, width = input.shape
+        out_channels = weight.shape[0]
+        # out: [B, I, H, W] (*) [O, I, KH, KW] anchored top-left -> [B, O, H, W]
+        return conv2d_into(input.zeros((batch, out_channels, height, width)), input, weight)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+        input, weight = ctx.saved_values
+        # grad_input[b, i, h, w]
+        #   = sum_{o,kh,kw} weight[o, i, kh, kw] * grad_output[b, o, h - kh, w - kw]
+        # grad_input: [B, O, H, W] (*) [I, O, KH, KW] anchored bottom-right -> [B, I, H, W]
+        grad_input = conv2d_into(
+            input.zeros(input.shape), grad_output, _swap01(weight), reverse=True
+        )
+        # grad_weight[o, i, kh, kw]
+        #   = sum_{b,h,w} input[b, i, h + kh, w + kw] * grad_output[b, o, h, w]
+        # grad_weight: [I, B, H, W] (*) [O, B, H, W] anchored top-left, out KH x KW
+        #   -> [I, O, KH, KW], written through a view of a contiguous [O, I, KH, KW] tensor
+        grad_weight = weight.zeros(weight.shape)
+        conv2d_into(_swap01(grad_weight), _swap01(input), _swap01(grad_output))
+        return grad_input, grad_weight
+
+
+def _swap01(t: Tensor) -> Tensor:
+    """Return a view of ``t`` with its first two dimensions exchanged (no copy, no graph)."""
+    order = (1, 0, *range(2, t.dims))
+    return t._new(t._tensor.permute(*order))

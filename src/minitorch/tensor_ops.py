@@ -81,6 +81,7 @@ class TensorBackend:
     >>> backend = TensorBackend(SimpleOps)
     >>> backend.add_zip.__name__
     'simple_zip'
+
     """
 
     def __init__(self, ops: type[TensorOps]) -> None:
