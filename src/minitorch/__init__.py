@@ -5,6 +5,7 @@ owns it, listed below in the order the layers build on each other.
 """
 
 from .autodiff import Context, History, backpropagate, central_difference, is_grad_enabled, no_grad
+from .convolution import conv1d, conv2d
 from .errors import ArgumentError, GradientError, IndexingError, MiniTorchError, ShapeError
 from .fast_ops import FastOps
 from .rng import manual_seed
@@ -20,10 +21,18 @@ from .tensor import (
     zeros_like,
 )
 from .tensor_data import TensorData, index_to_position, shape_broadcast, to_index, broadcast_index
-from .tensor_functions import Function
+from .tensor_functions import Conv1dFun, Conv2dFun, Function
 from .tensor_ops import SimpleOps, TensorBackend, TensorOps
+from .unroll import unroll1d, unroll2d, unroll_channels
 
 __all__ = [
+    "Conv1dFun",
+    "Conv2dFun",
+    "conv1d",
+    "conv2d",
+    "unroll1d",
+    "unroll2d",
+    "unroll_channels",
     "ArgumentError",
     "Context",
     "FastBackend",
