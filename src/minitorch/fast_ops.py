@@ -16,27 +16,30 @@ Three choices make the kernels fast:
   a matmul written so was measured 8x slower. A strided or broadcast row is
   first copied into a small buffer (:func:`_contiguous_row`).
 - When the input and the output have the same shape and strides, and the
-  output fills its storage, the whole storage is one row: no index math.
+  output fills its storage, the storage is cut into a few long rows: no index math.
 
-And one choice makes them cacheable, so that a new process loads them from disk
-instead of compiling them again: which scalar function to apply is an integer
-*op code* (``NEG``, ``ADD``, ...), not a function. Numba keys its disk cache on a
-function's code and, for a closure, on a pickle of the values it captured; a
-captured compiled function pickles differently in every process, so kernels
-built around one were never found in the cache. One module-level kernel that
-takes an op code and calls the switch :func:`apply_unary` or
-:func:`apply_binary` serves every function of the library and is compiled once.
-A function outside the table (a user's lambda) gets the same kernel code with
-its own function in place of the switch, compiled in each process that uses it.
-The cache sits in ``__pycache__`` beside this file, or, where that directory is
+One choice makes them cacheable, so that a new process loads them from disk
+instead of compiling them again (seconds per kernel): which scalar function to
+apply is an integer *op code* (``NEG``, ``ADD``, ...), not a function. Numba
+keys its disk cache on a function's code and, for a closure, on a pickle of
+the values it captured; a captured compiled function pickles differently in
+every process, so kernels built around one were never found in the cache, and
+a kernel that passes a compiled function as an argument is not cached at all.
+Each module-level kernel takes an op code and, for each row, calls a switch
+(:func:`_map_row_by_op` ...) that runs the inner loop compiled for that code's
+function: one kernel serves every function of the library and is compiled
+once. A function outside the tables (a user's lambda) gets the same kernel code
+with its own loop in place of the switch, compiled in each process that uses it.
+
+The cache sits in ``__pycache__`` beside this file or, where that directory is
 read-only, in Numba's user-wide cache directory. Numba checks only this file
 for changes: after editing :mod:`minitorch.operators` or
 :mod:`minitorch.tensor_data`, delete ``__pycache__/fast_ops.*.nb*``.
 
 The results equal ``SimpleOps`` bit for bit: every output element comes from
-the same scalar function, and a reduction or a matmul adds its terms in the
-same order ``k = 0, 1, 2, ...``. The speed comes from working on many outputs
-at once, never from reordering the terms of one.
+the same scalar function, and a reduction or a matmul combines its terms in
+the same order ``k = 0, 1, 2, ...``. The speed comes from working on many
+outputs at once, never from reordering the terms of one.
 """
 
 from __future__ import annotations
@@ -94,9 +97,19 @@ BINARY_OPS: dict[Callable[[float, float], float], int] = {
     operators.exp_back: EXP_BACK,
 }
 
+# The functions a reduction is compiled for; other folds take the uncached path.
+REDUCE_OPS: dict[Callable[[float, float], float], int] = {
+    operators.add: ADD,
+    operators.mul: MUL,
+    operators.max: MAX,
+}
+
 # Independent pieces a map or zip is cut into: enough to keep any core count
 # busy, few enough that their index buffers cost nothing.
 CHUNKS = 256
+# Least elements per piece of a map or zip over aligned storage: below it,
+# starting a thread costs more than the work.
+ALIGNED_PIECE = 4096
 # Outputs a reduction folds side by side: 64 float64 rows stay in L1 while
 # their k-th elements are added, and form a long enough inner loop to vectorise.
 REDUCE_TILE = 64
@@ -104,80 +117,192 @@ REDUCE_TILE = 64
 # fast as 8 and keeps the accumulator rows in L1 for 512 columns).
 MATMUL_ROWS = 4
 
-_neg = numba.njit(operators.neg)
-_id = numba.njit(operators.id)
-_exp = numba.njit(operators.exp)
-_log = numba.njit(operators.log)
-_inv = numba.njit(operators.inv)
-_relu = numba.njit(operators.relu)
-_sigmoid = numba.njit(operators.sigmoid)
-_add = numba.njit(operators.add)
-_mul = numba.njit(operators.mul)
-_max = numba.njit(operators.max)
-_lt = numba.njit(operators.lt)
-_eq = numba.njit(operators.eq)
-_is_close = numba.njit(operators.is_close)
-_log_back = numba.njit(operators.log_back)
-_inv_back = numba.njit(operators.inv_back)
-_relu_back = numba.njit(operators.relu_back)
-_sigmoid_back = numba.njit(operators.sigmoid_back)
-_exp_back = numba.njit(operators.exp_back)
+
+def _compiled(fn: Callable[..., float]) -> Any:
+    """``fn`` compiled by Numba (``fn`` may already be a Numba dispatcher)."""
+    return numba.njit(getattr(fn, "py_func", fn))
 
 
-def _apply_unary(op: int, x: float) -> float:
-    """Return ``f(x)`` for the one-argument function ``f`` with op code ``op``.
+# Each factory below compiles the innermost loop of one kind of kernel for one
+# scalar function, which Numba then inlines into the loop so that LLVM can
+# vectorise it. The function is captured, not passed as an argument: a kernel
+# that hands a compiled function to another one cannot be cached.
 
-    >>> _apply_unary(NEG, 2.0), _apply_unary(RELU, -1.0)
-    (-2.0, 0.0)
+
+def _map_loop(fn: Callable[[float], float]) -> Any:
+    """Compile ``out_row[j] = fn(in_row[j])`` for every ``j``: the innermost loop of a map.
+
+    >>> out = np.zeros(2)
+    >>> _map_loop(operators.neg)(out, np.array([1.0, 2.0]))
+    >>> out.tolist()
+    [-1.0, -2.0]
+    """
+    fn_jit = _compiled(fn)
+
+    def map_loop(out_row: Storage, in_row: Storage) -> None:
+        for j in range(len(out_row)):
+            out_row[j] = fn_jit(in_row[j])
+
+    return numba.njit(map_loop)
+
+
+def _zip_loop(fn: Callable[[float, float], float]) -> Any:
+    """Compile ``out_row[j] = fn(a_row[j], b_row[j])`` for every ``j``: the innermost loop of a zip.
+
+    >>> out = np.zeros(2)
+    >>> _zip_loop(operators.add)(out, np.array([1.0, 2.0]), np.array([10.0, 20.0]))
+    >>> out.tolist()
+    [11.0, 22.0]
+    """
+    fn_jit = _compiled(fn)
+
+    def zip_loop(out_row: Storage, a_row: Storage, b_row: Storage) -> None:
+        for j in range(len(out_row)):
+            out_row[j] = fn_jit(a_row[j], b_row[j])
+
+    return numba.njit(zip_loop)
+
+
+def _fold_loop(fn: Callable[[float, float], float]) -> Any:
+    """Compile the fold of ``n`` rows of ``a`` into ``acc``, in order: the inner loops of a reduction.
+
+    Row ``k`` holds ``a_storage[start + k * step + j * a_step]`` for ``j < len(acc)``,
+    and ``acc[j] = fn(acc[j], row_k[j])`` for ``k = 0, 1, ..., n - 1``. The loop
+    over ``j`` runs across independent outputs, so it vectorises where rows are
+    contiguous (``a_step == 1``) and keeps many operations in flight otherwise.
+
+    >>> acc = np.zeros(2)
+    >>> columns = _fold_loop(operators.add)  # of [[0, 1], [2, 3], [4, 5]]:
+    >>> columns(acc, np.arange(6.0), 0, 2, 1, 3)
+    >>> acc.tolist()
+    [6.0, 9.0]
+    """
+    fn_jit = _compiled(fn)
+
+    def fold_loop(
+        acc: Storage, a_storage: Storage, start: int, step: int, a_step: int, n: int
+    ) -> None:
+        width = len(acc)
+        if a_step == 1:
+            for k in range(n):
+                row = a_storage[start + k * step : start + k * step + width]
+                for j in range(width):
+                    acc[j] = fn_jit(acc[j], row[j])
+        else:
+            for k in range(n):
+                position = start + k * step
+                for j in range(width):
+                    acc[j] = fn_jit(acc[j], a_storage[position + j * a_step])
+
+    return numba.njit(fold_loop)
+
+
+_neg_loop = _map_loop(operators.neg)
+_id_loop = _map_loop(operators.id)
+_exp_loop = _map_loop(operators.exp)
+_log_loop = _map_loop(operators.log)
+_inv_loop = _map_loop(operators.inv)
+_relu_loop = _map_loop(operators.relu)
+_sigmoid_loop = _map_loop(operators.sigmoid)
+
+_add_loop = _zip_loop(operators.add)
+_mul_loop = _zip_loop(operators.mul)
+_max_loop = _zip_loop(operators.max)
+_lt_loop = _zip_loop(operators.lt)
+_eq_loop = _zip_loop(operators.eq)
+_is_close_loop = _zip_loop(operators.is_close)
+_log_back_loop = _zip_loop(operators.log_back)
+_inv_back_loop = _zip_loop(operators.inv_back)
+_relu_back_loop = _zip_loop(operators.relu_back)
+_sigmoid_back_loop = _zip_loop(operators.sigmoid_back)
+_exp_back_loop = _zip_loop(operators.exp_back)
+
+_add_fold = _fold_loop(operators.add)
+_mul_fold = _fold_loop(operators.mul)
+_max_fold = _fold_loop(operators.max)
+
+
+# The switches turn an op code into a call of that code's loop. They cost one
+# comparison per row; a switch per element, inside the loop, made a sum 4x slower.
+
+
+def _map_row_by_op(op: int, out_row: Storage, in_row: Storage) -> None:
+    """``out_row[j] = f(in_row[j])`` for every ``j``, ``f`` the function of op code ``op``.
+
+    >>> out = np.zeros(2)
+    >>> _map_row_by_op(RELU, out, np.array([-1.0, 2.0]))
+    >>> out.tolist()
+    [0.0, 2.0]
     """
     if op == NEG:
-        return _neg(x)
-    if op == ID:
-        return _id(x)
-    if op == EXP:
-        return _exp(x)
-    if op == LOG:
-        return _log(x)
-    if op == INV:
-        return _inv(x)
-    if op == RELU:
-        return _relu(x)
-    # The last code, SIGMOID.
-    return _sigmoid(x)
+        _neg_loop(out_row, in_row)
+    elif op == ID:
+        _id_loop(out_row, in_row)
+    elif op == EXP:
+        _exp_loop(out_row, in_row)
+    elif op == LOG:
+        _log_loop(out_row, in_row)
+    elif op == INV:
+        _inv_loop(out_row, in_row)
+    elif op == RELU:
+        _relu_loop(out_row, in_row)
+    elif op == SIGMOID:
+        _sigmoid_loop(out_row, in_row)
 
 
-def _apply_binary(op: int, x: float, y: float) -> float:
-    """Return ``f(x, y)`` for the two-argument function ``f`` with op code ``op``.
+def _zip_row_by_op(op: int, out_row: Storage, a_row: Storage, b_row: Storage) -> None:
+    """``out_row[j] = f(a_row[j], b_row[j])`` for every ``j``, ``f`` the function of op code ``op``.
 
-    >>> _apply_binary(ADD, 2.0, 3.0), _apply_binary(LT, 2.0, 3.0)
-    (5.0, 1.0)
+    >>> out = np.zeros(2)
+    >>> _zip_row_by_op(LT, out, np.array([1.0, 2.0]), np.array([2.0, 1.0]))
+    >>> out.tolist()
+    [1.0, 0.0]
     """
     if op == ADD:
-        return _add(x, y)
-    if op == MUL:
-        return _mul(x, y)
-    if op == MAX:
-        return _max(x, y)
-    if op == LT:
-        return _lt(x, y)
-    if op == EQ:
-        return _eq(x, y)
-    if op == IS_CLOSE:
-        return _is_close(x, y)
-    if op == LOG_BACK:
-        return _log_back(x, y)
-    if op == INV_BACK:
-        return _inv_back(x, y)
-    if op == RELU_BACK:
-        return _relu_back(x, y)
-    if op == SIGMOID_BACK:
-        return _sigmoid_back(x, y)
-    # The last code, EXP_BACK.
-    return _exp_back(x, y)
+        _add_loop(out_row, a_row, b_row)
+    elif op == MUL:
+        _mul_loop(out_row, a_row, b_row)
+    elif op == MAX:
+        _max_loop(out_row, a_row, b_row)
+    elif op == LT:
+        _lt_loop(out_row, a_row, b_row)
+    elif op == EQ:
+        _eq_loop(out_row, a_row, b_row)
+    elif op == IS_CLOSE:
+        _is_close_loop(out_row, a_row, b_row)
+    elif op == LOG_BACK:
+        _log_back_loop(out_row, a_row, b_row)
+    elif op == INV_BACK:
+        _inv_back_loop(out_row, a_row, b_row)
+    elif op == RELU_BACK:
+        _relu_back_loop(out_row, a_row, b_row)
+    elif op == SIGMOID_BACK:
+        _sigmoid_back_loop(out_row, a_row, b_row)
+    elif op == EXP_BACK:
+        _exp_back_loop(out_row, a_row, b_row)
 
 
-apply_unary = numba.njit(_apply_unary)
-apply_binary = numba.njit(_apply_binary)
+def _fold_rows_by_op(
+    op: int, acc: Storage, a_storage: Storage, start: int, step: int, a_step: int, n: int
+) -> None:
+    """The fold of :func:`_fold_loop` with the function of op code ``op``, one of ``REDUCE_OPS``.
+
+    >>> acc = np.full(1, -np.inf)
+    >>> _fold_rows_by_op(MAX, acc, np.array([3.0, 7.0, 5.0]), 0, 1, 1, 3)
+    >>> acc.tolist()
+    [7.0]
+    """
+    if op == ADD:
+        _add_fold(acc, a_storage, start, step, a_step, n)
+    elif op == MUL:
+        _mul_fold(acc, a_storage, start, step, a_step, n)
+    elif op == MAX:
+        _max_fold(acc, a_storage, start, step, a_step, n)
+
+
+map_row_by_op = numba.njit(_map_row_by_op)
+zip_row_by_op = numba.njit(_zip_row_by_op)
+fold_rows_by_op = numba.njit(_fold_rows_by_op)
 
 
 def _size(shape: Shape) -> int:
@@ -278,6 +403,15 @@ def _scatter_row(row: Storage, storage: Storage, start: int, step: int) -> None:
         storage[start + j * step] = row[j]
 
 
+def _pieces(count: int, least: int) -> int:
+    """Into how many pieces to cut ``count`` items: at most ``CHUNKS``, each of ``least`` or more.
+
+    >>> _pieces(10, 4), _pieces(10**6, 1024), _pieces(0, 4)
+    (2, 256, 0)
+    """
+    return min(CHUNKS, count // least) if count >= least else min(count, 1)
+
+
 _helper = numba.njit
 _size_jit = _helper(_size)
 _step_along_jit = _helper(_step_along)
@@ -285,6 +419,7 @@ _row_dim_jit = _helper(_row_dim)
 _aligned_jit = _helper(_aligned)
 _contiguous_row_jit = _helper(_contiguous_row)
 _scatter_row_jit = _helper(_scatter_row)
+_pieces_jit = _helper(_pieces)
 
 
 def _tensor_map(
@@ -306,29 +441,30 @@ def _tensor_map(
     """
     size = _size_jit(out_shape)
     if _aligned_jit(out, size, out_shape, out_strides, in_shape, in_strides):
-        for i in prange(size):
-            out[i] = apply_unary(op, in_storage[i])
+        pieces = _pieces_jit(size, ALIGNED_PIECE)
+        for piece in prange(pieces):
+            lo, hi = piece * size // pieces, (piece + 1) * size // pieces
+            map_row_by_op(op, out[lo:hi], in_storage[lo:hi])
         return
     dim = _row_dim_jit(out_shape, -1)
     width = out_shape[dim] if dim >= 0 else 1
     rows = size // width if width > 0 else 0
     out_step = _step_along_jit(out_shape, out_shape, out_strides, dim)
     in_step = _step_along_jit(out_shape, in_shape, in_strides, dim)
-    chunks = min(rows, CHUNKS)
-    for chunk in prange(chunks):
+    pieces = _pieces_jit(rows, 1)
+    for piece in prange(pieces):
         out_index = np.empty(MAX_DIMS, np.int64)
         in_index = np.empty(MAX_DIMS, np.int64)
         in_buffer = np.empty(width)
         out_buffer = np.empty(width)
-        for row in range(chunk * rows // chunks, (chunk + 1) * rows // chunks):
+        for row in range(piece * rows // pieces, (piece + 1) * rows // pieces):
             to_index_jit(row * width, out_shape, out_index)
             broadcast_index_jit(out_index, out_shape, in_shape, in_index)
             o = index_to_position_jit(out_index[: len(out_shape)], out_strides)
             p = index_to_position_jit(in_index[: len(in_shape)], in_strides)
             in_row = _contiguous_row_jit(in_storage, p, in_step, width, in_buffer)
             out_row = out[o : o + width] if out_step == 1 else out_buffer
-            for j in range(width):
-                out_row[j] = apply_unary(op, in_row[j])
+            map_row_by_op(op, out_row, in_row)
             if out_step != 1:
                 _scatter_row_jit(out_row, out, o, out_step)
 
@@ -357,8 +493,10 @@ def _tensor_zip(
     if _aligned_jit(out, size, out_shape, out_strides, a_shape, a_strides) and _aligned_jit(
         out, size, out_shape, out_strides, b_shape, b_strides
     ):
-        for i in prange(size):
-            out[i] = apply_binary(op, a_storage[i], b_storage[i])
+        pieces = _pieces_jit(size, ALIGNED_PIECE)
+        for piece in prange(pieces):
+            lo, hi = piece * size // pieces, (piece + 1) * size // pieces
+            zip_row_by_op(op, out[lo:hi], a_storage[lo:hi], b_storage[lo:hi])
         return
     dim = _row_dim_jit(out_shape, -1)
     width = out_shape[dim] if dim >= 0 else 1
@@ -366,15 +504,15 @@ def _tensor_zip(
     out_step = _step_along_jit(out_shape, out_shape, out_strides, dim)
     a_step = _step_along_jit(out_shape, a_shape, a_strides, dim)
     b_step = _step_along_jit(out_shape, b_shape, b_strides, dim)
-    chunks = min(rows, CHUNKS)
-    for chunk in prange(chunks):
+    pieces = _pieces_jit(rows, 1)
+    for piece in prange(pieces):
         out_index = np.empty(MAX_DIMS, np.int64)
         a_index = np.empty(MAX_DIMS, np.int64)
         b_index = np.empty(MAX_DIMS, np.int64)
         a_buffer = np.empty(width)
         b_buffer = np.empty(width)
         out_buffer = np.empty(width)
-        for row in range(chunk * rows // chunks, (chunk + 1) * rows // chunks):
+        for row in range(piece * rows // pieces, (piece + 1) * rows // pieces):
             to_index_jit(row * width, out_shape, out_index)
             broadcast_index_jit(out_index, out_shape, a_shape, a_index)
             broadcast_index_jit(out_index, out_shape, b_shape, b_index)
@@ -384,8 +522,7 @@ def _tensor_zip(
             a_row = _contiguous_row_jit(a_storage, pa, a_step, width, a_buffer)
             b_row = _contiguous_row_jit(b_storage, pb, b_step, width, b_buffer)
             out_row = out[o : o + width] if out_step == 1 else out_buffer
-            for j in range(width):
-                out_row[j] = apply_binary(op, a_row[j], b_row[j])
+            zip_row_by_op(op, out_row, a_row, b_row)
             if out_step != 1:
                 _scatter_row_jit(out_row, out, o, out_step)
 
@@ -407,7 +544,7 @@ def _tensor_reduce(
     ``f(...f(f(out, a[..., 0, ...]), a[..., 1, ...])..., a[..., n - 1, ...])``.
     The outputs are folded in tiles of up to ``REDUCE_TILE`` neighbours along
     another dimension, so that the innermost loop runs across outputs, not along
-    one output's chain of dependent additions::
+    one output's chain of dependent operations::
 
         for each tile of outputs, in parallel:
             for k < n:
@@ -425,12 +562,11 @@ def _tensor_reduce(
     a_step = _step_along_jit(out_shape, a_shape, a_strides, dim)
     tiles = (width + REDUCE_TILE - 1) // REDUCE_TILE
     jobs = (size // width) * tiles
-    chunks = min(jobs, CHUNKS)
-    for chunk in prange(chunks):
+    pieces = _pieces_jit(jobs, 1)
+    for piece in prange(pieces):
         out_index = np.empty(MAX_DIMS, np.int64)
         out_buffer = np.empty(REDUCE_TILE)
-        a_buffer = np.empty(REDUCE_TILE)
-        for job in range(chunk * jobs // chunks, (chunk + 1) * jobs // chunks):
+        for job in range(piece * jobs // pieces, (piece + 1) * jobs // pieces):
             first = (job % tiles) * REDUCE_TILE
             tile_width = min(REDUCE_TILE, width - first)
             to_index_jit((job // tiles) * width + first, out_shape, out_index)
@@ -438,10 +574,7 @@ def _tensor_reduce(
             # out_index is 0 along reduce_dim, so it also indexes a's first element.
             p = index_to_position_jit(out_index[:dims], a_strides)
             tile = _contiguous_row_jit(out, o, out_step, tile_width, out_buffer)
-            for k in range(n):
-                a_tile = _contiguous_row_jit(a_storage, p + k * step, a_step, tile_width, a_buffer)
-                for j in range(tile_width):
-                    tile[j] = apply_binary(op, tile[j], a_tile[j])
+            fold_rows_by_op(op, tile, a_storage, p, step, a_step, n)
             if out_step != 1:
                 _scatter_row_jit(tile, out, o, out_step)
 
@@ -472,9 +605,9 @@ def _tensor_matrix_multiply(
                     acc[i, :] += a[i, k] * b[k, :]
             out[block, :] = acc
 
-    ``b``'s rows are copied into a buffer when they are not contiguous, which
-    is slow for a transposed ``b``: :meth:`FastOps.matrix_multiply` makes ``b``
-    contiguous first.
+    A ``b`` whose rows are not contiguous is copied by every job that reads it;
+    :meth:`FastOps.matrix_multiply` copies such a ``b`` (the transposed view of
+    a backward pass) once instead.
     """
     dims = len(out_shape)
     a_dims = len(a_shape)
@@ -487,13 +620,16 @@ def _tensor_matrix_multiply(
         return
     batch = size // (rows * cols)
     blocks = (rows + MATMUL_ROWS - 1) // MATMUL_ROWS
+    a_row_stride = a_strides[a_dims - 2]
+    a_col_stride = a_strides[a_dims - 1]
+    b_row_stride = b_strides[b_dims - 2]
+    b_col_stride = b_strides[b_dims - 1]
     for job in prange(batch * blocks):
         first_row = (job % blocks) * MATMUL_ROWS
         block_rows = min(MATMUL_ROWS, rows - first_row)
         out_index = np.empty(MAX_DIMS, np.int64)
         a_index = np.empty(MAX_DIMS, np.int64)
         b_index = np.empty(MAX_DIMS, np.int64)
-        b_buffer = np.empty(cols)
         acc = np.zeros((MATMUL_ROWS, cols))
         # The index of out[n, first_row, 0], and the matching ones of a and b.
         to_index_jit((job // blocks) * rows * cols + first_row * cols, out_shape, out_index)
@@ -503,16 +639,18 @@ def _tensor_matrix_multiply(
         a_start = index_to_position_jit(a_index[:a_dims], a_strides)
         b_start = index_to_position_jit(b_index[:b_dims], b_strides)
         o = index_to_position_jit(out_index[:dims], out_strides)
+        b_rows, b_first, b_step = b_storage, b_start, b_row_stride
+        if cols > 1 and b_col_stride != 1:
+            # Strided rows: copy this matrix of b into [inner, cols] order once.
+            b_rows, b_first, b_step = np.empty(inner * cols), 0, cols
+            for k in range(inner):
+                _contiguous_row_jit(
+                    b_storage, b_start + k * b_row_stride, b_col_stride, cols, b_rows[k * cols :]
+                )
         for k in range(inner):
-            b_row = _contiguous_row_jit(
-                b_storage,
-                b_start + k * b_strides[b_dims - 2],
-                b_strides[b_dims - 1],
-                cols,
-                b_buffer,
-            )
+            b_row = b_rows[b_first + k * b_step : b_first + k * b_step + cols]
             for i in range(block_rows):
-                a_ik = a_storage[a_start + i * a_strides[a_dims - 2] + k * a_strides[a_dims - 1]]
+                a_ik = a_storage[a_start + i * a_row_stride + k * a_col_stride]
                 acc_row = acc[i]
                 for j in range(cols):
                     acc_row[j] += a_ik * b_row[j]
@@ -526,17 +664,12 @@ tensor_reduce = numba.njit(parallel=True, cache=True)(_tensor_reduce)
 tensor_matrix_multiply = numba.njit(parallel=True, cache=True)(_tensor_matrix_multiply)
 
 
-def _python_function(fn: Callable[..., float]) -> Callable[..., float]:
-    """The Python function behind ``fn``, which may already be a Numba dispatcher."""
-    return getattr(fn, "py_func", fn)
-
-
 def _rebind(kernel: Kernel, name: str, replacement: Any) -> Kernel:
     """Compile ``kernel``'s code with the global ``name`` bound to ``replacement``.
 
-    This gives a function outside the op tables the same kernel, with its own
-    scalar function in place of the op-code switch. Numba cannot cache such a
-    kernel, so it is compiled in every process that uses it.
+    This gives a function outside the op tables the same kernel, with a loop
+    over its own function in place of the op-code switch. Numba cannot cache
+    such a kernel, so it is compiled in every process that uses it.
     """
     assert isinstance(kernel, types.FunctionType)
     namespace = dict(kernel.__globals__)
@@ -553,12 +686,12 @@ def map_kernel(fn: Callable[[float], float]) -> tuple[int, Kernel]:
     """
     if fn in UNARY_OPS:
         return UNARY_OPS[fn], tensor_map
-    fn_jit = numba.njit(_python_function(fn))
+    loop = _map_loop(fn)
 
-    def apply_fn(op: int, x: float) -> float:
-        return fn_jit(x)
+    def map_row_by_fn(op: int, out_row: Storage, in_row: Storage) -> None:
+        loop(out_row, in_row)
 
-    return 0, _rebind(_tensor_map, "apply_unary", numba.njit(apply_fn))
+    return -1, _rebind(_tensor_map, "map_row_by_op", numba.njit(map_row_by_fn))
 
 
 def zip_kernel(fn: Callable[[float, float], float]) -> tuple[int, Kernel]:
@@ -569,28 +702,30 @@ def zip_kernel(fn: Callable[[float, float], float]) -> tuple[int, Kernel]:
     """
     if fn in BINARY_OPS:
         return BINARY_OPS[fn], tensor_zip
-    return 0, _rebind(_tensor_zip, "apply_binary", _binary_switch(fn))
+    loop = _zip_loop(fn)
+
+    def zip_row_by_fn(op: int, out_row: Storage, a_row: Storage, b_row: Storage) -> None:
+        loop(out_row, a_row, b_row)
+
+    return -1, _rebind(_tensor_zip, "zip_row_by_op", numba.njit(zip_row_by_fn))
 
 
 def reduce_kernel(fn: Callable[[float, float], float]) -> tuple[int, Kernel]:
-    """The op code and compiled reduce kernel for ``fn`` (the cached one when ``fn`` is in the table).
+    """The op code and compiled reduce kernel for ``fn`` (the cached one for add, mul and max).
 
     >>> reduce_kernel(operators.max) == (MAX, tensor_reduce)
     True
     """
-    if fn in BINARY_OPS:
-        return BINARY_OPS[fn], tensor_reduce
-    return 0, _rebind(_tensor_reduce, "apply_binary", _binary_switch(fn))
+    if fn in REDUCE_OPS:
+        return REDUCE_OPS[fn], tensor_reduce
+    fold = _fold_loop(fn)
 
+    def fold_rows_by_fn(
+        op: int, acc: Storage, a_storage: Storage, start: int, step: int, a_step: int, n: int
+    ) -> None:
+        fold(acc, a_storage, start, step, a_step, n)
 
-def _binary_switch(fn: Callable[[float, float], float]) -> Any:
-    """A compiled stand-in for :func:`apply_binary` that ignores the op code and calls ``fn``."""
-    fn_jit = numba.njit(_python_function(fn))
-
-    def apply_fn(op: int, x: float, y: float) -> float:
-        return fn_jit(x, y)
-
-    return numba.njit(apply_fn)
+    return -1, _rebind(_tensor_reduce, "fold_rows_by_op", numba.njit(fold_rows_by_fn))
 
 
 def _empty(like: Tensor, shape: tuple[int, ...], fill: float | None = None) -> Tensor:

@@ -1,0 +1,299 @@
+"""FastOps against SimpleOps (bit for bit) and NumPy, on strided and broadcast tensors; its disk cache.
+
+FastOps promises the same numbers as SimpleOps, not merely close ones: both
+apply the same scalar functions and combine a reduction's or a matmul's terms
+in the same order, so every comparison with SimpleOps below is exact
+(``np.array_equal``, NaN equal to NaN). Comparisons with NumPy, which sums in
+another order, use the float64 tolerance of ``assert_close``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minitorch
+from minitorch import SimpleOps, Tensor, TensorBackend, fast_ops, operators
+from minitorch.fast_ops import FastOps
+from minitorch.tensor_ops import matmul_shape
+from strategies import assert_close, shapes, tensors
+
+FAST = TensorBackend(FastOps)
+SIMPLE = TensorBackend(SimpleOps)
+
+# Away from 0, where inv, log_back and inv_back divide by zero (Python raises).
+nonzero = st.floats(min_value=0.1, max_value=10.0) | st.floats(min_value=-10.0, max_value=-0.1)
+finite = st.floats(min_value=-10.0, max_value=10.0, allow_nan=False)
+DIVIDES = {operators.inv, operators.log_back, operators.inv_back}
+# The per-function tests share every code path but the scalar function, and
+# there are 21 of them: fewer examples each keep this file fast.
+PER_OP = settings(max_examples=15)
+
+
+def on(backend: TensorBackend, t: Tensor) -> Tensor:
+    """The same view (storage, shape, strides) on another backend."""
+    return Tensor(t._tensor, backend=backend)
+
+
+def assert_same(fast: Tensor, simple: Tensor) -> None:
+    """Same shape, and the same float64 numbers bit for bit (NaN equal to NaN)."""
+    assert fast.shape == simple.shape
+    assert np.array_equal(fast.to_numpy(), simple.to_numpy(), equal_nan=True)
+
+
+def name_of(fn: Callable[..., float]) -> str:
+    return fn.__name__
+
+
+@pytest.mark.parametrize("fn", list(fast_ops.UNARY_OPS), ids=name_of)
+def test_every_map_equals_simple_ops(fn: Callable[[float], float]) -> None:
+    values = nonzero if fn in DIVIDES else finite
+
+    @PER_OP
+    @given(tensors(values=values))
+    def check(t: Tensor) -> None:
+        assert_same(FastOps.map(fn)(on(FAST, t)), SimpleOps.map(fn)(on(SIMPLE, t)))
+
+    check()
+
+
+@pytest.mark.parametrize("fn", list(fast_ops.BINARY_OPS), ids=name_of)
+def test_every_zip_equals_simple_ops_with_broadcasting(
+    fn: Callable[[float, float], float],
+) -> None:
+    values = nonzero if fn in DIVIDES else finite
+
+    @PER_OP
+    @given(st.data())
+    def check(data: st.DataObject) -> None:
+        shape = data.draw(shapes())
+        a = data.draw(tensors(shape, values=values))
+        # b broadcasts against a: some sizes set to 1, some leading dims dropped.
+        b_shape = [1 if data.draw(st.booleans()) else s for s in shape]
+        b_shape = b_shape[data.draw(st.integers(0, len(shape) - 1)) :]
+        b = data.draw(tensors(tuple(b_shape), values=values))
+        if data.draw(st.booleans()):
+            a, b = b, a
+        fast = FastOps.zip(fn)(on(FAST, a), on(FAST, b))
+        assert_same(fast, SimpleOps.zip(fn)(on(SIMPLE, a), on(SIMPLE, b)))
+
+    check()
+
+
+@pytest.mark.parametrize(
+    ("fn", "start"), [(operators.add, 0.0), (operators.mul, 1.0), (operators.max, -np.inf)]
+)
+def test_every_reduce_equals_simple_ops_along_every_dim(
+    fn: Callable[[float, float], float], start: float
+) -> None:
+    @given(st.data())
+    def check(data: st.DataObject) -> None:
+        t = data.draw(tensors(data.draw(shapes(max_side=5))))
+        dim = data.draw(st.integers(0, t.dims - 1))
+        fast = FastOps.reduce(fn, start)(on(FAST, t), dim)
+        assert_same(fast, SimpleOps.reduce(fn, start)(on(SIMPLE, t), dim))
+
+    check()
+
+
+def test_reduce_wider_than_a_tile_matches_numpy_and_simple_ops() -> None:
+    # 150 outputs along the kept dim: tiles of 64, 64 and 22, then the same transposed.
+    x = np.random.default_rng(1).uniform(-1.0, 1.0, size=(3, 150, 7))
+    for t in (minitorch.tensor(x), minitorch.tensor(x.transpose(2, 1, 0).copy()).permute(2, 1, 0)):
+        for dim in range(3):
+            fast = FAST.add_reduce(on(FAST, t), dim)
+            assert_same(fast, SIMPLE.add_reduce(on(SIMPLE, t), dim))
+            assert_close(fast, x.sum(axis=dim, keepdims=True))
+            assert_close(FAST.max_reduce(on(FAST, t), dim), x.max(axis=dim, keepdims=True))
+
+
+def matmul_pair(data: st.DataObject, max_side: int = 4) -> tuple[Tensor, Tensor]:
+    """Two tensors ``[..., n, k]`` and ``[..., k, m]`` with broadcast batch dims, maybe permuted."""
+    n, k, m = (data.draw(st.integers(1, max_side)) for _ in range(3))
+    batch = data.draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    a_batch = tuple(1 if data.draw(st.booleans()) else s for s in batch)
+    b_batch = tuple(1 if data.draw(st.booleans()) else s for s in batch)
+    b_batch = b_batch[data.draw(st.integers(0, len(b_batch))) :]
+    a = data.draw(tensors((*a_batch, n, k)))
+    b = data.draw(tensors((*b_batch, k, m)))
+    return a, b
+
+
+@given(st.data())
+def test_matmul_equals_simple_ops_and_matches_numpy(data: st.DataObject) -> None:
+    a, b = matmul_pair(data)
+    fast = FastOps.matrix_multiply(on(FAST, a), on(FAST, b))
+    assert_same(fast, SimpleOps.matrix_multiply(on(SIMPLE, a), on(SIMPLE, b)))
+    assert_close(fast, a.to_numpy() @ b.to_numpy())
+
+
+@given(st.data())
+def test_matmul_kernel_reads_strided_rows_of_b_itself(data: st.DataObject) -> None:
+    # FastOps.matrix_multiply copies a transposed b; the kernel alone must handle it too.
+    a, b = matmul_pair(data)
+    b = minitorch.tensor(np.swapaxes(b.to_numpy(), -1, -2).copy())
+    b = b.permute(*range(b.dims - 2), b.dims - 1, b.dims - 2)
+    out = minitorch.zeros(matmul_shape(a.shape, b.shape))
+    fast_ops.tensor_matrix_multiply(*out.tuple(), *a.tuple(), *b.tuple())
+    assert_close(out, a.to_numpy() @ b.to_numpy())
+
+
+def test_matmul_of_rows_that_span_blocks_matches_numpy() -> None:
+    # 10 rows: blocks of 4, 4 and 2 rows; and a batch of 3 sharing one b.
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(3, 10, 7)), rng.normal(size=(7, 9))
+    fast = FAST.matrix_multiply(
+        minitorch.tensor(a, backend=FAST), minitorch.tensor(b, backend=FAST)
+    )
+    assert_close(fast, a @ b)
+    transposed = minitorch.tensor(b.T.copy(), backend=FAST).permute(1, 0)
+    assert_close(FAST.matrix_multiply(minitorch.tensor(a, backend=FAST), transposed), a @ b)
+
+
+def test_map_broadcasts_into_a_given_output() -> None:
+    # The backward of sum: a (2, 1) gradient spread over a (2, 3) output.
+    grad = minitorch.tensor([[1.0], [2.0]], backend=FAST)
+    out = FAST.id_map(grad, minitorch.zeros((2, 3), backend=FAST))
+    assert out.to_numpy().tolist() == [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+    into_permuted = minitorch.zeros((3, 2), backend=FAST).permute(1, 0)
+    out = FAST.neg_map(grad, into_permuted)
+    assert out.to_numpy().tolist() == [[-1.0, -1.0, -1.0], [-2.0, -2.0, -2.0]]
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 3), (3, 0)])
+def test_size_zero_tensors(shape: tuple[int, ...]) -> None:
+    t = minitorch.zeros(shape, backend=FAST)
+    assert FAST.exp_map(t).shape == shape
+    assert FAST.add_zip(t, t).shape == shape
+    assert (
+        FAST.mul_zip(t.permute(*reversed(range(t.dims))), t.permute(*reversed(range(t.dims)))).size
+        == 0
+    )
+    for dim in range(len(shape)):
+        fast = FAST.add_reduce(t, dim)
+        assert_same(fast, SIMPLE.add_reduce(on(SIMPLE, t), dim))
+
+
+def test_matmul_with_size_zero_dims() -> None:
+    zeros = minitorch.zeros
+    # inner size 0: a sum of no terms is 0.
+    assert (
+        FAST.matrix_multiply(zeros((2, 0)), zeros((0, 3))).to_numpy().tolist() == [[0.0] * 3] * 2
+    )
+    assert FAST.matrix_multiply(zeros((0, 2)), zeros((2, 3))).shape == (0, 3)
+    assert FAST.matrix_multiply(zeros((4, 0, 2, 5)), zeros((4, 0, 5, 3))).shape == (4, 0, 2, 3)
+
+
+def test_a_function_outside_the_tables_takes_an_uncached_kernel() -> None:
+    # One compiled here (compiling takes seconds); zip and reduce run as Python in the probe below.
+    x = minitorch.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], backend=FAST)
+    op, kernel = fast_ops.map_kernel(lambda v: v * v)
+    assert kernel is not fast_ops.tensor_map
+    out = minitorch.zeros((3, 2), backend=FAST)
+    kernel(op, *out.tuple(), *x.permute(1, 0).tuple())
+    assert out.to_numpy().tolist() == [[1.0, 16.0], [4.0, 25.0], [9.0, 36.0]]
+
+
+# The plain-Python kernels, run as Python: FastOps's results without compiling.
+PLAIN_PROBE = textwrap.dedent(
+    """
+    import numpy as np
+    import minitorch
+    from minitorch import fast_ops
+    fast = minitorch.TensorBackend(fast_ops.FastOps)
+    simple = minitorch.SimpleBackend
+    assert fast_ops.tensor_map is fast_ops._tensor_map
+    data = np.random.default_rng(3).normal(size=(2, 3, 4))
+    def both(backend):
+        a = minitorch.tensor(data, backend=backend).permute(2, 0, 1)
+        b = minitorch.tensor(data[0, :2, :1], backend=backend)
+        c = minitorch.tensor(data[0, :, :2], backend=backend)
+        return [
+            backend.sigmoid_map(a), backend.mul_zip(a, b), backend.add_zip(a, a),
+            backend.max_reduce(a, 1), backend.add_reduce(a, 2), backend.matrix_multiply(a, c),
+            backend.matrix_multiply(a, c.permute(1, 0).contiguous().permute(1, 0)),
+        ]
+    for f, s in zip(both(fast), both(simple), strict=True):
+        assert np.array_equal(f.to_numpy(), s.to_numpy()), (f, s)
+    # Functions outside the tables: the same kernel code around the function's own loop.
+    x = minitorch.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], backend=fast)
+    y = minitorch.tensor([10.0, 20.0, 30.0], backend=fast)
+    assert fast_ops.FastOps.zip(lambda u, v: u - v)(x, y).to_numpy().tolist() == [
+        [-9.0, -22.0, -27.0], [-6.0, -15.0, -36.0]]
+    # lt as a fold: the reduce kernel is compiled for add, mul and max only.
+    assert fast_ops.FastOps.reduce(minitorch.operators.lt, 0.0)(x, 1).to_numpy().tolist() == [
+        [1.0], [0.0]]
+    print("same")
+    """
+)
+
+
+def test_plain_python_kernels_equal_simple_ops_with_jit_disabled() -> None:
+    assert run_python(PLAIN_PROBE, NUMBA_DISABLE_JIT="1").strip() == "same"
+
+
+# One of each kernel, in a fresh process; prints each kernel's cache hits and misses.
+CACHE_PROBE = textwrap.dedent(
+    """
+    import minitorch
+    from minitorch import fast_ops
+    b = minitorch.TensorBackend(fast_ops.FastOps)
+    x = minitorch.tensor([[1.0, 2.0], [3.0, 4.0]], backend=b)
+    b.exp_map(x), b.add_zip(x, x), b.add_reduce(x, 0), b.matrix_multiply(x, x)
+    for kernel in ("tensor_map", "tensor_zip", "tensor_reduce", "tensor_matrix_multiply"):
+        stats = getattr(fast_ops, kernel).stats
+        print(kernel, sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
+    """
+)
+
+
+def run_python(code: str, **env: str) -> str:
+    environment = {**os.environ, "NUMBA_NUM_THREADS": "2", "NUMBA_DISABLE_JIT": "0", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_a_second_process_loads_every_kernel_from_the_cache() -> None:
+    run_python(CACHE_PROBE)  # compiles and saves, unless an earlier process did
+    for line in run_python(CACHE_PROBE).splitlines():
+        kernel, hits, misses = line.split()
+        assert (int(hits), int(misses)) == (1, 0), f"{kernel} was compiled again"
+
+
+def test_a_read_only_install_caches_in_the_user_cache_directory(tmp_path: Path) -> None:
+    # The package copied where Numba cannot write __pycache__ beside it: a file
+    # takes its name, so this holds for root too (root ignores permission bits).
+    package = tmp_path / "site" / "minitorch"
+    shutil.copytree(
+        Path(fast_ops.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (package / "__pycache__").write_text("not a directory")
+    package.chmod(0o555)
+    user_cache = tmp_path / "user-cache"
+    try:
+        out = run_python(
+            "import minitorch.fast_ops as f; print(f.__file__); print(f.tensor_map.stats.cache_path)",
+            PYTHONPATH=str(package.parent),
+            XDG_CACHE_HOME=str(user_cache),
+            NUMBA_CACHE_DIR="",
+        )
+    finally:
+        package.chmod(0o755)
+    module_file, cache_path = out.splitlines()
+    assert Path(module_file).parent == package
+    assert Path(cache_path).is_relative_to(user_cache / "numba")
+    assert Path(cache_path).is_dir()
