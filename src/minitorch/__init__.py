@@ -4,10 +4,13 @@ The names a user needs are re-exported here; each comes from the module that
 owns it, listed below in the order the layers build on each other.
 """
 
+from . import datasets, nn
 from .autodiff import Context, History, backpropagate, central_difference, is_grad_enabled, no_grad
 from .convolution import conv1d, conv2d
 from .errors import ArgumentError, GradientError, IndexingError, MiniTorchError, ShapeError
 from .fast_ops import FastOps
+from .modules import Conv1d, Conv2d, Linear, Module, Parameter
+from .optim import SGD, Adam
 from .rng import manual_seed
 from .tensor import (
     FastBackend,
@@ -26,6 +29,15 @@ from .tensor_ops import SimpleOps, TensorBackend, TensorOps
 from .unroll import unroll1d, unroll2d, unroll_channels
 
 __all__ = [
+    "Adam",
+    "Conv1d",
+    "Conv2d",
+    "Linear",
+    "Module",
+    "Parameter",
+    "SGD",
+    "datasets",
+    "nn",
     "Conv1dFun",
     "Conv2dFun",
     "conv1d",

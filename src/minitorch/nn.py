@@ -17,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from . import rng
 from .errors import ArgumentError, ShapeError
 from .tensor import Tensor, from_numpy
 from .tensor_ops import TensorBackend
 
-Labels = Tensor | Sequence[int]
+# Class numbers: a tensor, a list, or a NumPy array of whole numbers.
+Labels = Tensor | Sequence[int] | npt.NDArray[np.generic]
 
 
 def _check_dims(op: str, input: Tensor, dims: int, layout: str) -> None:
@@ -257,7 +259,7 @@ def one_hot(labels: Labels, classes: int, backend: TensorBackend | None = None) 
     return label_column == class_row
 
 
-def _label_values(op: str, labels: Labels, classes: int) -> np.ndarray:
+def _label_values(op: str, labels: Labels, classes: int) -> npt.NDArray[np.float64]:
     values = labels.to_numpy() if isinstance(labels, Tensor) else np.asarray(labels, np.float64)
     if values.ndim != 1:
         raise ShapeError(

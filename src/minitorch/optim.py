@@ -1,0 +1,150 @@
+"""Optimisers: turn the gradients left on parameters by ``backward`` into new values.
+
+An update is arithmetic on numbers, not part of any model, so it runs on
+NumPy copies of the value and gradient and writes the result back into the
+parameter in place (:meth:`Parameter.update_`): no graph is recorded and the
+parameter stays the same leaf tensor. A parameter without a gradient (unused
+in the last forward pass) is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import ArgumentError
+from .modules import Parameter
+
+Array = npt.NDArray[np.float64]
+
+
+class Optimizer:
+    """What every optimiser shares: the parameters it updates, and clearing their gradients."""
+
+    def __init__(self, parameters: Iterable[Parameter], name: str) -> None:
+        self.parameters = list(parameters)
+        if not self.parameters:
+            raise ArgumentError(f"{name}: got an empty list of parameters to optimise")
+        for i, parameter in enumerate(self.parameters):
+            if not isinstance(parameter, Parameter):
+                raise ArgumentError(
+                    f"{name}: parameter {i} is a {type(parameter).__name__}, not a Parameter; "
+                    "pass module.parameters()"
+                )
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient, before the next backward pass accumulates one."""
+        for parameter in self.parameters:
+            parameter.zero_grad()
+
+    def _gradients(self) -> Iterable[tuple[int, Parameter, Array]]:
+        """Each parameter that has a gradient, with its position and the gradient as an array."""
+        for i, parameter in enumerate(self.parameters):
+            if parameter.grad is not None:
+                yield i, parameter, parameter.grad.to_numpy()
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum.
+
+    ``velocity = momentum * velocity + grad``, then ``value -= lr * velocity``
+    (the velocity starts at the first gradient; with ``momentum=0`` this is
+    plain ``value -= lr * grad``).
+
+    Args:
+        parameters: the parameters to update, usually ``model.parameters()``.
+        lr: the learning rate, positive.
+        momentum: how much of the previous step to keep, in ``[0, 1)``.
+
+    >>> from minitorch import tensor
+    >>> p = Parameter(tensor([1.0, 2.0]))
+    >>> (p.value * p.value).sum().backward()  # gradient 2 * value
+    >>> SGD([p], lr=0.1).step()
+    >>> p.value
+    [0.80 1.60]
+
+    """
+
+    def __init__(self, parameters: Iterable[Parameter], lr: float, momentum: float = 0.0) -> None:
+        super().__init__(parameters, "SGD")
+        if not lr > 0:
+            raise ArgumentError(f"SGD: lr must be positive, got {lr}")
+        if not 0.0 <= momentum < 1.0:
+            raise ArgumentError(f"SGD: momentum must be in [0, 1), got {momentum}")
+        self.lr = lr
+        self.momentum = momentum
+        self.velocity: dict[int, Array] = {}
+
+    def step(self) -> None:
+        """Move every parameter that has a gradient one step downhill."""
+        for i, parameter, grad in self._gradients():
+            step = grad
+            if self.momentum:
+                previous = self.velocity.get(i)
+                step = grad if previous is None else self.momentum * previous + grad
+                self.velocity[i] = step
+            parameter.update_(parameter.value.to_numpy() - self.lr * step)
+
+
+class Adam(Optimizer):
+    r"""Adam: steps scaled by running estimates of the gradient's mean and spread.
+
+    With ``t`` the number of steps this parameter has taken (from 1)::
+
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad ** 2
+        value -= lr * (m / (1 - beta1 ** t)) / (sqrt(v / (1 - beta2 ** t)) + eps)
+
+    The divisions by ``1 - beta ** t`` undo the bias of starting ``m`` and
+    ``v`` at zero, so the first step has size about ``lr`` in every coordinate.
+
+    Args:
+        parameters: the parameters to update, usually ``model.parameters()``.
+        lr: the learning rate, positive.
+        betas: the decay rates ``(beta1, beta2)`` of the two averages, each in ``[0, 1)``.
+        eps: added to the denominator so that it is never zero, positive.
+
+    >>> from minitorch import tensor
+    >>> p = Parameter(tensor([1.0, -2.0]))
+    >>> (p.value * p.value).sum().backward()
+    >>> Adam([p], lr=0.1).step()
+    >>> p.value
+    [0.90 -1.90]
+
+    """
+
+    def __init__(
+        self,
+        parameters: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
+        super().__init__(parameters, "Adam")
+        if not lr > 0:
+            raise ArgumentError(f"Adam: lr must be positive, got {lr}")
+        if len(betas) != 2 or not all(0.0 <= beta < 1.0 for beta in betas):
+            raise ArgumentError(f"Adam: betas must be two numbers in [0, 1), got {betas}")
+        if not eps > 0:
+            raise ArgumentError(f"Adam: eps must be positive, got {eps}")
+        self.lr = lr
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = eps
+        self.steps: dict[int, int] = {}
+        self.mean: dict[int, Array] = {}
+        self.square: dict[int, Array] = {}
+
+    def step(self) -> None:
+        """Move every parameter that has a gradient one Adam step."""
+        beta1, beta2 = self.betas
+        for i, parameter, grad in self._gradients():
+            t = self.steps[i] = self.steps.get(i, 0) + 1
+            mean = beta1 * self.mean.get(i, 0.0) + (1.0 - beta1) * grad
+            square = beta2 * self.square.get(i, 0.0) + (1.0 - beta2) * grad * grad
+            self.mean[i], self.square[i] = mean, square
+            mean_hat = mean / (1.0 - beta1**t)
+            square_hat = square / (1.0 - beta2**t)
+            step = self.lr * mean_hat / (np.sqrt(square_hat) + self.eps)
+            parameter.update_(parameter.value.to_numpy() - step)
