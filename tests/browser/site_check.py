@@ -1,0 +1,785 @@
+"""Check a built website the way a reader meets it: served on localhost, opened in Chromium.
+
+The site is a folder of static files (Sphinx's ``_build/html``). It is served by a
+``http.server`` thread on ``127.0.0.1`` and every page is opened in Debian's headless
+Chromium, driven by Playwright. What a page gets wrong comes back as a `Problem`,
+never as an exception, so one run reports every broken page at once::
+
+    problems = check_site("_build/html")
+    for problem in problems:
+        print(problem)
+
+`check_site` runs the checks every page must pass. `Site` keeps the server and the
+browser open for the checks that concern one feature of the book rather than every
+page: the search page, the notebook download and the light / dark screenshots.
+
+Requests that leave localhost (a CDN's MathJax, say) are answered with an empty
+response inside the browser: the check must not depend on the network, and a
+page's own files are what it is about. They are listed in `Site.external_requests`.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import os
+import re
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from enum import StrEnum
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Route,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+"""The browser binary: Debian's ``chromium`` package (no browser is downloaded)."""
+
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these three Chromium dials out at start-up, and on a machine
+    # without a network its connections are refused.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+# Folders of a Sphinx build that hold files, not pages.
+NOT_PAGES = {"_static", "_sources", "_images", "_downloads"}
+
+# How long one page may take to settle, in milliseconds.
+TIMEOUT_MS = 20_000
+
+
+class Kind(StrEnum):
+    """What is wrong, one value per check."""
+
+    HTTP = "http"  # the page did not load with status 200
+    CONSOLE = "console"  # a JavaScript error or a failed resource in the console
+    IMAGE = "image"  # an <img> that did not load
+    ALT = "alt"  # an <img> without alt text that says something
+    LINK = "link"  # an internal link to a file that is not there
+    ANCHOR = "anchor"  # an internal link to an id that is not on its page
+    OUTPUT = "output"  # a code cell that prints but shows no output
+    ERROR = "error"  # a traceback, an error on stderr, a Sphinx system message
+    SEARCH = "search"  # the search page does not find what it should
+    NOTEBOOK = "notebook"  # the notebook download is missing or not a notebook
+    THEME = "theme"  # light / dark mode did not switch, or a figure is dark in dark mode
+    LAYOUT = "layout"  # the page is wider than a phone's screen
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing a reader would see broken.
+
+    Attributes:
+        page: The page, as a path relative to the site's root (``book/conv.html``).
+        kind: Which check failed.
+        detail: What exactly is wrong, with the offending value.
+    """
+
+    page: str
+    kind: Kind
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.page}: [{self.kind}] {self.detail}"
+
+
+def format_problems(problems: list[Problem]) -> str:
+    """One line per problem, grouped by page, for a test's failure message."""
+    ordered = sorted(problems, key=lambda p: (p.page, p.kind, p.detail))
+    return "\n".join(str(problem) for problem in ordered)
+
+
+def check_site(root_dir: str | Path) -> list[Problem]:
+    """Serve the site in ``root_dir`` and check every page of it in Chromium.
+
+    Every ``.html`` file (outside ``_static``, ``_sources``, ``_images``) must load
+    with status 200 and no console error; every image must load and carry alt text;
+    every internal link must reach a file, and its ``#anchor`` an id on that page;
+    a code cell that prints must show its output; no page may show a traceback or
+    an error.
+
+    Args:
+        root_dir: The built site, e.g. ``_build/html``.
+
+    Returns:
+        The problems found, empty when the site is clean.
+    """
+    with Site(root_dir) as site:
+        return site.check_pages()
+
+
+def expects_output(source: str) -> bool:
+    """Whether a code cell's source surely shows something when it runs.
+
+    A cell shows output when it calls ``print`` or ``display`` outside a function
+    body, or when it ends in a bare expression that is not a call (a call may
+    return ``None``) and not silenced with ``;``. IPython magics are read as no-ops.
+
+    >>> expects_output('print("hi")')
+    True
+    >>> expects_output("x = 3\\nx")
+    True
+    >>> expects_output("x = 3\\nx;")
+    False
+    >>> expects_output("def f():\\n    print('later')")
+    False
+    """
+    if source.lstrip().startswith("%%"):
+        return False
+    lines = [_MAGIC.sub(r"\1pass", line) for line in source.splitlines()]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return False
+    if not tree.body:
+        return False
+    finder = _PrintFinder()
+    finder.visit(tree)
+    if finder.found:
+        return True
+    last = tree.body[-1]
+    silent = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)
+    return (
+        isinstance(last, ast.Expr)
+        and not isinstance(last.value, silent)
+        and not source.rstrip().endswith(";")
+    )
+
+
+_MAGIC = re.compile(r"^(\s*)[%!].*$")
+
+
+class _PrintFinder(ast.NodeVisitor):
+    """Finds a ``print(...)`` or ``display(...)`` that runs when the cell runs."""
+
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Call(self, node: ast.Call) -> None:  # noqa: N802 (ast's visitor names)
+        named = isinstance(node.func, ast.Name) and node.func.id in {"print", "display"}
+        to_file = any(keyword.arg == "file" for keyword in node.keywords)
+        if named and not to_file:
+            self.found = True
+        self.generic_visit(node)
+
+    # The body of a function runs only when it is called, maybe never.
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # noqa: N802
+        return
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:  # noqa: N802
+        return
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:  # noqa: N802
+        return
+
+
+def relative_luminance(css_colour: str) -> float:
+    """The WCAG relative luminance of a CSS ``rgb()``/``rgba()`` colour, 0 (black) to 1.
+
+    >>> relative_luminance("rgb(255, 255, 255)")
+    1.0
+    >>> relative_luminance("rgba(0, 0, 0, 0.5)")
+    0.0
+    """
+    numbers = re.findall(r"[\d.]+", css_colour)
+    if len(numbers) < 3:
+        raise ValueError(f"relative_luminance: not an rgb() colour: {css_colour!r}")
+
+    def linear(channel: str) -> float:
+        value = float(channel) / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(channel) for channel in numbers[:3])
+    return round(0.2126 * red + 0.7152 * green + 0.0722 * blue, 6)
+
+
+# A background at least this light keeps black lines readable (dark mode's page
+# background is near 0.01, the theme's light figure backing near 0.65).
+LIGHT_BACKGROUND = 0.4
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves files quietly: the test prints the problems, not the access log."""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (base's name)
+        return
+
+
+@dataclass
+class _PageReport:
+    """What the browser saw on one page, kept for the link check after the crawl."""
+
+    path: str
+    ids: set[str]
+
+
+class Site:
+    """A built site served on a free localhost port, with Chromium open on it.
+
+    Use it as a context manager; the server and the browser close on exit::
+
+        with Site("_build/html") as site:
+            problems = site.check_pages() + site.check_search("convolution", "convolution")
+
+    Args:
+        root_dir: The built site, e.g. ``_build/html``.
+    """
+
+    def __init__(self, root_dir: str | Path) -> None:
+        self.root = Path(root_dir).resolve()
+        if not self.root.is_dir() or next(self.root.rglob("*.html"), None) is None:
+            raise FileNotFoundError(f"Site: no .html file in {self.root}; build the site first")
+        self.external_requests: set[str] = set()
+        self._server: ThreadingHTTPServer | None = None
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self.base_url = ""
+
+    def __enter__(self) -> Site:
+        handler = functools.partial(_Handler, directory=str(self.root))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        try:
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=CHROMIUM, args=list(CHROMIUM_ARGS)
+            )
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._browser is not None:
+            self._browser.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def browser(self) -> Browser:
+        """The open Chromium; only inside the ``with`` block."""
+        if self._browser is None:
+            raise RuntimeError("Site: use the site inside `with Site(...) as site:`")
+        return self._browser
+
+    def url(self, path: str) -> str:
+        """The served address of a path relative to the site's root."""
+        return urljoin(self.base_url, path)
+
+    def pages(self) -> list[str]:
+        """Every page of the site, as paths relative to its root, sorted."""
+        found = []
+        for file in self.root.rglob("*.html"):
+            relative = file.relative_to(self.root)
+            folders = relative.parts[:-1]
+            if any(part in NOT_PAGES or part.startswith(".") for part in folders):
+                continue
+            found.append(relative.as_posix())
+        return sorted(found)
+
+    def _path_of(self, url: str) -> str:
+        """The site-relative path of a served URL (without query and fragment)."""
+        return unquote(urlsplit(url).path).lstrip("/")
+
+    def _new_page(self, **context_options: Any) -> tuple[Page, list[str]]:
+        """A fresh page whose console errors are collected into the returned list."""
+        context = self.browser.new_context(**context_options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.route("**/*", self._route)
+        page = context.new_page()
+        errors: list[str] = []
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                where = message.location.get("url", "")
+                suffix = f" (at {self._path_of(where) or where})" if where else ""
+                errors.append(f"{message.text}{suffix}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: errors.append(f"uncaught {error.name}: {error}"))
+        return page, errors
+
+    def _route(self, route: Route) -> None:
+        """Let localhost through; answer anything else with an empty response."""
+        url = route.request.url
+        if url.startswith(self.base_url):
+            route.continue_()
+        else:
+            self.external_requests.add(url)
+            route.fulfill(status=200, body="")
+
+    def _open(self, page: Page, path: str, problems: list[Problem]) -> bool:
+        """Go to ``path`` and wait until it settles; False (and a problem) if it fails."""
+        try:
+            response = page.goto(self.url(path), wait_until="load")
+        except PlaywrightError as error:
+            problems.append(Problem(path, Kind.HTTP, f"did not load: {error.message}"))
+            return False
+        if response is None or response.status != 200:
+            status = "no response" if response is None else f"HTTP {response.status}"
+            problems.append(Problem(path, Kind.HTTP, f"loaded with {status}"))
+            return False
+        try:
+            page.wait_for_load_state("networkidle", timeout=5_000)
+        except PlaywrightError:
+            problems.append(Problem(path, Kind.HTTP, "still loading after 5 s"))
+        return True
+
+    def check_pages(self) -> list[Problem]:
+        """Check every page of the site; see `check_site`.
+
+        Each page opens in a fresh browser context, as for a reader who arrives
+        from a search engine: nothing is left in ``localStorage`` by other pages.
+        """
+        problems: list[Problem] = []
+        if not (self.root / "index.html").is_file():
+            problems.append(
+                Problem(
+                    "index.html",
+                    Kind.HTTP,
+                    "the site has no index.html at its root: its address shows a file listing",
+                )
+            )
+        reports: dict[str, _PageReport] = {}
+        # link target (site path) -> fragment ("" for none) -> pages that link it
+        links: dict[str, dict[str, list[str]]] = {}
+        # console message -> pages that log it (a theme's error shows on every page)
+        console: dict[str, list[str]] = {}
+        for path in self.pages():
+            page, console_errors = self._new_page(viewport=DESKTOP)
+            try:
+                if not self._open(page, path, problems):
+                    continue
+                seen = page.evaluate(_INSPECT_PAGE)
+            finally:
+                page.context.close()
+            for text in console_errors:
+                console.setdefault(text, []).append(path)
+            problems += _image_problems(path, seen["images"])
+            problems += _cell_problems(path, seen["cells"])
+            problems += _error_problems(path, seen["errors"])
+            reports[path] = _PageReport(path, set(seen["ids"]))
+            for href in seen["links"]:
+                if not href.startswith(self.base_url):
+                    continue
+                target, fragment = urldefrag(href)
+                fragments = links.setdefault(self._path_of(target), {})
+                fragments.setdefault(unquote(fragment), []).append(path)
+        problems += [_grouped(Kind.CONSOLE, text, pages) for text, pages in console.items()]
+        problems += self._link_problems(links, reports)
+        return problems
+
+    def _link_problems(
+        self, links: dict[str, dict[str, list[str]]], reports: dict[str, _PageReport]
+    ) -> list[Problem]:
+        """Fetch every distinct internal link once; check its anchors against its page."""
+        problems = []
+        for target, fragments in sorted(links.items()):
+            report = reports.get(target) or reports.get(_index_of(target))
+            ids = report.ids if report else None
+            if ids is None:
+                status, ids = self._fetch_ids(target)
+                if status != 200:
+                    for sources in fragments.values():
+                        problems.append(
+                            _link_problem(Kind.LINK, target, f"HTTP {status}", sources)
+                        )
+                    continue
+            for fragment, sources in sorted(fragments.items()):
+                if fragment and fragment not in ids:
+                    where = f"{target}#{fragment}"
+                    problems.append(_link_problem(Kind.ANCHOR, where, "no such id", sources))
+        return problems
+
+    def _fetch_ids(self, path: str) -> tuple[int, set[str]]:
+        """The HTTP status of a served path and, for HTML, the ids it defines."""
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=10) as response:
+                status = response.status
+                body = response.read()
+                is_html = response.headers.get_content_type() == "text/html"
+        except urllib.error.HTTPError as error:
+            return error.code, set()
+        if not is_html:
+            return status, set()
+        collector = _IdCollector()
+        collector.feed(body.decode("utf-8", errors="replace"))
+        return status, collector.ids
+
+    def check_search(self, query: str, expected_in_path: str) -> list[Problem]:
+        """Search the site for ``query``; a result must link a page whose path has ``expected_in_path``.
+
+        Args:
+            query: What a reader types into the search box.
+            expected_in_path: A piece of the path of the page that must be found.
+
+        Returns:
+            A problem if the search fails or finds no such page, else nothing.
+        """
+        path = f"search.html?q={query}"
+        problems: list[Problem] = []
+        page, console_errors = self._new_page(viewport=DESKTOP)
+        try:
+            if not self._open(page, path, problems):
+                return problems
+            try:
+                page.wait_for_function(_SEARCH_FINISHED)
+            except PlaywrightError:
+                problems.append(Problem(path, Kind.SEARCH, "search did not finish in time"))
+                return problems
+            hrefs = page.eval_on_selector_all(
+                "#search-results ul.search li a", "links => links.map(a => a.href)"
+            )
+        finally:
+            page.context.close()
+        problems += [Problem(path, Kind.CONSOLE, text) for text in console_errors]
+        found = [self._path_of(href) for href in hrefs]
+        if not any(expected_in_path in result for result in found):
+            problems.append(
+                Problem(
+                    path,
+                    Kind.SEARCH,
+                    f"no result under {expected_in_path!r} for {query!r}; results: {found}",
+                )
+            )
+        return problems
+
+    def check_notebook_download(self, path: str) -> list[Problem]:
+        """The page's notebook download button must give a valid nbformat-4 notebook with code.
+
+        Args:
+            path: The page, relative to the site's root.
+
+        Returns:
+            The problems found, empty when the download is a notebook with code cells.
+        """
+        problems: list[Problem] = []
+        page, _ = self._new_page(viewport=DESKTOP)
+        try:
+            if not self._open(page, path, problems):
+                return problems
+            hrefs = page.eval_on_selector_all(
+                'a[href$=".ipynb"]', "links => links.map(a => a.href)"
+            )
+        finally:
+            page.context.close()
+        if not hrefs:
+            problems.append(Problem(path, Kind.NOTEBOOK, "no link to a .ipynb download"))
+            return problems
+        for href in sorted(set(hrefs)):
+            problems += _notebook_problems(path, href)
+        return problems
+
+    def screenshots(self, path: str, out_dir: str | Path) -> list[Problem]:
+        """Photograph a page in light and dark mode at desktop and phone width.
+
+        Writes ``<name>-<mode>-<width>.png`` into ``out_dir``. The mode is set the
+        way the pydata theme reads it (``localStorage.theme`` and the system's
+        colour scheme) and checked on ``<html data-theme>``. In dark mode every
+        figure must keep a light background behind its dark lines; at phone
+        width the page must not scroll sideways.
+
+        Args:
+            path: The page, relative to the site's root.
+            out_dir: The folder for the PNG files (created if missing).
+
+        Returns:
+            The problems found.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9]+", "-", path.removesuffix(".html")).strip("-")
+        problems: list[Problem] = []
+        for mode in ("light", "dark"):
+            for viewport in (DESKTOP, PHONE):
+                page, console_errors = self._new_page(
+                    viewport=viewport,
+                    color_scheme=mode,
+                    is_mobile=viewport is PHONE,
+                    has_touch=viewport is PHONE,
+                )
+                page.context.add_init_script(f"localStorage.setItem('theme', '{mode}')")
+                try:
+                    if not self._open(page, path, problems):
+                        continue
+                    problems += [Problem(path, Kind.CONSOLE, t) for t in console_errors]
+                    problems += _theme_problems(path, mode, viewport, page)
+                    file = out / f"{name}-{mode}-{viewport['width']}.png"
+                    page.screenshot(path=str(file), full_page=True)
+                finally:
+                    page.context.close()
+        return problems
+
+
+def _index_of(path: str) -> str:
+    """The page a folder link is served as (``book/`` -> ``book/index.html``)."""
+    return f"{path}index.html" if path == "" or path.endswith("/") else path
+
+
+def _link_problem(kind: Kind, target: str, why: str, sources: list[str]) -> Problem:
+    """One problem per broken link, placed on the first page that has it."""
+    return _grouped(kind, f"link to {target or '/'}: {why}", sources)
+
+
+def _grouped(kind: Kind, detail: str, pages: list[str]) -> Problem:
+    """One problem for a fault that several pages share, placed on the first of them."""
+    unique = sorted(set(pages))
+    others = f" (and on {len(unique) - 1} more pages)" if len(unique) > 1 else ""
+    return Problem(unique[0], kind, f"{detail}{others}")
+
+
+def _image_problems(path: str, images: list[dict[str, Any]]) -> list[Problem]:
+    """Images that did not load, or whose alt text is missing or just the file's name."""
+    problems = []
+    for image in images:
+        src = image["src"] or "(no src)"
+        if not image["loaded"]:
+            problems.append(Problem(path, Kind.IMAGE, f"image did not load: {src}"))
+        alt = (image["alt"] or "").strip()
+        if not alt:
+            problems.append(Problem(path, Kind.ALT, f"image has no alt text: {src}"))
+        elif _looks_like_a_file(alt, src):
+            problems.append(Problem(path, Kind.ALT, f"alt text is the file name: {alt!r}"))
+    return problems
+
+
+def _looks_like_a_file(alt: str, src: str) -> bool:
+    """Alt text that names the file instead of saying what the image shows."""
+    name = src.rsplit("/", 1)[-1]
+    return alt == src or alt.rsplit("/", 1)[-1] == name or bool(_IMAGE_FILE.fullmatch(alt))
+
+
+_IMAGE_FILE = re.compile(r"\S*\.(png|svg|jpe?g|gif|webp)", re.IGNORECASE)
+
+
+# Tags with which MyST-NB hides a cell's output on purpose.
+_OUTPUT_REMOVED = {"tag_remove-output", "tag_remove-stdout", "tag_remove-cell"}
+
+
+def _cell_problems(path: str, cells: list[dict[str, Any]]) -> list[Problem]:
+    """Code cells that print (see `expects_output`) but show no output."""
+    problems = []
+    for number, cell in enumerate(cells, start=1):
+        if cell["source"] is None or _OUTPUT_REMOVED & set(cell["classes"]):
+            continue
+        if expects_output(cell["source"]) and not cell["has_output"]:
+            first_line = cell["source"].strip().splitlines()[0]
+            problems.append(
+                Problem(path, Kind.OUTPUT, f"code cell {number} shows no output: {first_line!r}")
+            )
+    return problems
+
+
+def _error_problems(path: str, errors: dict[str, list[str]]) -> list[Problem]:
+    """Tracebacks, errors on stderr and Sphinx system messages on a page."""
+    problems = []
+    for text in errors["tracebacks"]:
+        problems.append(Problem(path, Kind.ERROR, f"shows a traceback: {_excerpt(text)}"))
+    for text in errors["stderr"]:
+        if _ERROR_WORDS.search(text):
+            problems.append(Problem(path, Kind.ERROR, f"error on stderr: {_excerpt(text)}"))
+    for text in errors["system_messages"]:
+        problems.append(Problem(path, Kind.ERROR, f"Sphinx message: {_excerpt(text)}"))
+    return problems
+
+
+_ERROR_WORDS = re.compile(r"Traceback|\w*(Error|Exception)\b")
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    """The text on one line, shortened for a report."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _notebook_problems(path: str, href: str) -> list[Problem]:
+    """Problems with one downloaded notebook: not served, not JSON, not nbformat 4, no code."""
+    name = urlsplit(href).path.lstrip("/")
+    try:
+        with urllib.request.urlopen(href, timeout=10) as response:
+            body = response.read()
+    except urllib.error.HTTPError as error:
+        return [Problem(path, Kind.NOTEBOOK, f"{name}: HTTP {error.code}")]
+    try:
+        notebook = json.loads(body)
+    except json.JSONDecodeError as error:
+        return [Problem(path, Kind.NOTEBOOK, f"{name}: not JSON ({error})")]
+    if not isinstance(notebook, dict) or notebook.get("nbformat") != 4:
+        version = notebook.get("nbformat") if isinstance(notebook, dict) else None
+        return [Problem(path, Kind.NOTEBOOK, f"{name}: nbformat is {version!r}, not 4")]
+    cells = notebook.get("cells")
+    if not isinstance(cells, list):
+        return [Problem(path, Kind.NOTEBOOK, f"{name}: has no list of cells")]
+    code = [cell for cell in cells if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+    if not code:
+        return [Problem(path, Kind.NOTEBOOK, f"{name}: has no code cells")]
+    malformed = [cell for cell in code if not isinstance(cell.get("outputs"), list)]
+    if malformed:
+        return [Problem(path, Kind.NOTEBOOK, f"{name}: {len(malformed)} code cells lack outputs")]
+    return []
+
+
+def _theme_problems(path: str, mode: str, viewport: dict[str, int], page: Page) -> list[Problem]:
+    """The mode took effect; figures stay light in dark mode; no sideways scroll on a phone."""
+    problems = []
+    where = f"{mode} mode, {viewport['width']} px"
+    shown = page.evaluate("document.documentElement.dataset.theme")
+    if shown != mode:
+        problems.append(Problem(path, Kind.THEME, f"{where}: page shows theme {shown!r}"))
+    if mode == "dark":
+        figures = page.evaluate(_FIGURE_BACKGROUNDS)
+        if not figures:
+            problems.append(Problem(path, Kind.THEME, f"{where}: no figure on the page"))
+        for figure in figures:
+            luminance = relative_luminance(figure["background"])
+            if luminance < LIGHT_BACKGROUND:
+                problems.append(
+                    Problem(
+                        path,
+                        Kind.THEME,
+                        f"{where}: figure {figure['src']} sits on a dark background "
+                        f"{figure['background']} (luminance {luminance:.2f})",
+                    )
+                )
+    if viewport is PHONE:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > viewport["width"] + 1:
+            problems.append(
+                Problem(path, Kind.LAYOUT, f"{where}: page is {width} px wide, scrolls sideways")
+            )
+    return problems
+
+
+class _IdCollector(HTMLParser):
+    """The ids (and old-style ``<a name>``) an HTML file defines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and (name == "id" or (tag == "a" and name == "name")):
+                self.ids.add(value)
+
+
+# Runs in the page once it has loaded: everything the checks need, in one round trip.
+_INSPECT_PAGE = """
+async () => {
+  const images = [...document.images];
+  // Lazy images load only when scrolled to; a reader scrolls, so load them all.
+  await Promise.all(images.map((img) => {
+    if (img.loading === "lazy") img.loading = "eager";
+    if (img.complete) return null;
+    const settled = img.decode().catch(() => null);
+    return Promise.race([settled, new Promise((done) => setTimeout(done, 5000))]);
+  }));
+  const outputShown = (cell) => {
+    const out = cell.querySelector(".cell_output");
+    return !!out && (out.textContent.trim() !== ""
+      || !!out.querySelector("img, svg, canvas, iframe, video, table"));
+  };
+  const body = document.body.cloneNode(true);
+  // A cell tagged raises-exception shows its traceback on purpose.
+  body.querySelectorAll(".tag_raises-exception, script, style, noscript")
+    .forEach((node) => node.remove());
+  const tracebacks = [...body.querySelectorAll(".output.traceback")]
+    .map((node) => node.textContent);
+  if (!tracebacks.length && body.textContent.includes("Traceback (most recent call last)")) {
+    const text = body.textContent;
+    const at = text.indexOf("Traceback (most recent call last)");
+    tracebacks.push(text.slice(Math.max(0, at - 40), at + 120));
+  }
+  return {
+    images: images.map((img) => ({
+      src: img.getAttribute("src"),
+      alt: img.getAttribute("alt"),
+      loaded: img.complete && img.naturalWidth > 0,
+    })),
+    links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
+    ids: [...document.querySelectorAll("[id]")].map((node) => node.id)
+      .concat([...document.querySelectorAll("a[name]")].map((a) => a.name)),
+    cells: [...document.querySelectorAll("div.cell")].map((cell) => {
+      const code = cell.querySelector(".cell_input pre");
+      return {
+        classes: [...cell.classList],
+        source: code ? code.textContent : null,
+        has_output: outputShown(cell),
+      };
+    }),
+    errors: {
+      tracebacks,
+      stderr: [...body.querySelectorAll(".output.stderr")].map((node) => node.textContent),
+      system_messages: [...body.querySelectorAll(".system-message")]
+        .map((node) => node.textContent),
+    },
+  };
+}
+"""
+
+_SEARCH_FINISHED = """
+() => {
+  const summary = document.querySelector("#search-results .search-summary");
+  return !!summary && summary.textContent.trim() !== "";
+}
+"""
+
+# For each figure of the article, the first opaque background behind its lines:
+# its own, or that of the nearest ancestor that paints one.
+_FIGURE_BACKGROUNDS = """
+() => {
+  const article = document.querySelector("article") || document.querySelector("main")
+    || document.body;
+  const opaque = (colour) => {
+    const parts = colour.match(/[\\d.]+/g);
+    if (!parts || parts.length < 3) return false;
+    return parts.length < 4 || parseFloat(parts[3]) >= 0.5;
+  };
+  return [...article.querySelectorAll("img")].map((img) => {
+    let node = img;
+    // Nothing painted: the canvas shows, dark when the page asks for a dark scheme.
+    const scheme = getComputedStyle(document.documentElement).colorScheme;
+    let background = scheme.includes("dark") ? "rgb(0, 0, 0)" : "rgb(255, 255, 255)";
+    while (node && node.nodeType === 1) {
+      const colour = getComputedStyle(node).backgroundColor;
+      if (opaque(colour)) { background = colour; break; }
+      node = node.parentElement;
+    }
+    return { src: img.getAttribute("src"), background };
+  });
+}
+"""
