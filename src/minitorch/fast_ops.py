@@ -69,7 +69,9 @@ from .tensor_ops import Kernel, MapProto, matmul_shape
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-# Op codes of the one-argument functions (map).
+# The op codes: one for each scalar function that TensorBackend specialises a
+# kernel to. The tables map each function to its code.
+# One-argument functions (map).
 NEG, ID, EXP, LOG, INV, RELU, SIGMOID = range(7)
 UNARY_OPS: dict[Callable[[float], float], int] = {
     operators.neg: NEG,
@@ -81,12 +83,11 @@ UNARY_OPS: dict[Callable[[float], float], int] = {
     operators.sigmoid: SIGMOID,
 }
 
-# Op codes of the two-argument functions (zip and reduce).
-ADD, MUL, MAX, LT, EQ, IS_CLOSE, LOG_BACK, INV_BACK, RELU_BACK, SIGMOID_BACK, EXP_BACK = range(11)
+# Two-argument functions (zip and reduce).
+ADD, MUL, MAX, LT, EQ, IS_CLOSE, LOG_BACK, INV_BACK, RELU_BACK, SIGMOID_BACK = range(10)
 BINARY_OPS: dict[Callable[[float, float], float], int] = {
     operators.add: ADD,
     operators.mul: MUL,
-    operators.max: MAX,
     operators.lt: LT,
     operators.eq: EQ,
     operators.is_close: IS_CLOSE,
@@ -94,7 +95,6 @@ BINARY_OPS: dict[Callable[[float, float], float], int] = {
     operators.inv_back: INV_BACK,
     operators.relu_back: RELU_BACK,
     operators.sigmoid_back: SIGMOID_BACK,
-    operators.exp_back: EXP_BACK,
 }
 
 # The functions a reduction is compiled for; other folds take the uncached path.
@@ -122,8 +122,15 @@ MATMUL_ROWS = 4
 
 
 def _compiled(fn: Callable[..., float]) -> Any:
-    """``fn`` compiled by Numba (``fn`` may already be a Numba dispatcher)."""
-    return numba.njit(getattr(fn, "py_func", fn))
+    """``fn`` compiled by Numba (``fn`` may already be a Numba dispatcher).
+
+    With NumPy's error model a division by zero gives ``inf`` or ``nan``, as it
+    does on the NumPy scalars that SimpleOps computes with, instead of raising.
+
+    >>> float(_compiled(operators.inv)(0.0))
+    inf
+    """
+    return numba.njit(error_model="numpy")(getattr(fn, "py_func", fn))
 
 
 # Each factory below compiles the innermost loop of one kind of kernel for one
@@ -210,7 +217,6 @@ _sigmoid_loop = _map_loop(operators.sigmoid)
 
 _add_loop = _zip_loop(operators.add)
 _mul_loop = _zip_loop(operators.mul)
-_max_loop = _zip_loop(operators.max)
 _lt_loop = _zip_loop(operators.lt)
 _eq_loop = _zip_loop(operators.eq)
 _is_close_loop = _zip_loop(operators.is_close)
@@ -218,7 +224,6 @@ _log_back_loop = _zip_loop(operators.log_back)
 _inv_back_loop = _zip_loop(operators.inv_back)
 _relu_back_loop = _zip_loop(operators.relu_back)
 _sigmoid_back_loop = _zip_loop(operators.sigmoid_back)
-_exp_back_loop = _zip_loop(operators.exp_back)
 
 _add_fold = _fold_loop(operators.add)
 _mul_fold = _fold_loop(operators.mul)
@@ -265,8 +270,6 @@ def _zip_row_by_op(op: int, out_row: Storage, a_row: Storage, b_row: Storage) ->
         _add_loop(out_row, a_row, b_row)
     elif op == MUL:
         _mul_loop(out_row, a_row, b_row)
-    elif op == MAX:
-        _max_loop(out_row, a_row, b_row)
     elif op == LT:
         _lt_loop(out_row, a_row, b_row)
     elif op == EQ:
@@ -281,8 +284,6 @@ def _zip_row_by_op(op: int, out_row: Storage, a_row: Storage, b_row: Storage) ->
         _relu_back_loop(out_row, a_row, b_row)
     elif op == SIGMOID_BACK:
         _sigmoid_back_loop(out_row, a_row, b_row)
-    elif op == EXP_BACK:
-        _exp_back_loop(out_row, a_row, b_row)
 
 
 def _fold_rows_by_op(
