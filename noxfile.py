@@ -51,12 +51,11 @@ def bench(session: nox.Session) -> None:
     """Time the kernels against NumPy (and PyTorch where installed) in one run."""
     _install(session, "data")
     # PyTorch's CPU build is an optional peer: take it only where a local wheel
-    # exists, never the multi-gigabyte CUDA build from the registry.
+    # exists, never the multi-gigabyte CUDA build from the registry. The "+cpu"
+    # version exists only as such a wheel (pip's find-links); its small
+    # dependencies come from the registry, which --no-index would refuse.
     if os.environ.get("MINITORCH_BENCH_TORCH", "1") == "1":
-        session.run(
-            "python", "-m", "pip", "install", "-q", "--no-index", "torch==2.13.0",
-            success_codes=[0, 1],
-        )
+        session.install("-q", "torch==2.13.0+cpu", success_codes=[0, 1])
     session.run("python", "tests/bench/run.py", *session.posargs, env=THREADS)
 
 

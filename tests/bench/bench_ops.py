@@ -15,6 +15,7 @@ matmul within 4x, FastOps at least 100x faster than SimpleOps.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numba
@@ -117,6 +118,28 @@ def one_thread(fn: Callable[[], object]) -> Callable[[], object]:
     return run
 
 
+def blas_threads(threads: int) -> AbstractContextManager[object]:
+    """Give NumPy's BLAS the same number of threads as Numba (nox sets OMP_NUM_THREADS=1)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return nullcontext()
+    return threadpool_limits(threads, user_api="blas")
+
+
+def time_case(case: Case, repeats: int) -> dict[str, float]:
+    """Median seconds of FastOps (on all threads and on one), NumPy and SimpleOps, interleaved."""
+    return median_times(
+        {
+            "fast": case.fast,
+            "fast_1": one_thread(case.fast),
+            "numpy": case.numpy,
+            "simple": case.simple,
+        },
+        repeats=repeats,
+    )
+
+
 def main(repeats: int = 7) -> list[dict[str, float | str]]:
     """Time every case, print the table, and return its rows.
 
@@ -126,7 +149,8 @@ def main(repeats: int = 7) -> list[dict[str, float | str]]:
     threads = numba.get_num_threads()
     print(f"Machine: {machine_summary()}")
     print(
-        f"FastOps on {threads} threads and on 1, and NumPy, at full size; SimpleOps at the size "
+        f"FastOps on {threads} threads and on 1, and NumPy (BLAS on {threads} threads), at full "
+        "size; SimpleOps at the size "
         "in brackets, its time scaled up by the ratio of the work (marked ~). "
         f"Medians of {repeats} interleaved rounds, in ms. The ratios take FastOps's better "
         "time: on a machine whose cores are busy with other work, waiting for a second "
@@ -134,16 +158,9 @@ def main(repeats: int = 7) -> list[dict[str, float | str]]:
     )
     results: list[dict[str, float | str]] = []
     table = []
-    for case in cases():
-        times = median_times(
-            {
-                "fast": case.fast,
-                "fast_1": one_thread(case.fast),
-                "numpy": case.numpy,
-                "simple": case.simple,
-            },
-            repeats=repeats,
-        )
+    with blas_threads(threads):
+        rows = [(case, time_case(case, repeats)) for case in cases()]
+    for case, times in rows:
         fast = min(times["fast"], times["fast_1"])
         simple = times["simple"] * case.simple_scale
         vs_numpy = fast / times["numpy"]
