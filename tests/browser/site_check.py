@@ -121,7 +121,8 @@ def check_site(root_dir: str | Path, browser: Browser | None = None) -> list[Pro
     with status 200 and no console error; every image must load and carry alt text;
     every internal link must reach a file, and its ``#anchor`` an id on that page;
     a code cell that prints must show its output; no page may show a traceback or
-    an error.
+    an error (a cell tagged ``raises-exception`` and a doctest that expects an
+    exception show theirs on purpose).
 
     Args:
         root_dir: The built site, e.g. ``_build/html``.
@@ -546,7 +547,9 @@ class Site:
                     is_mobile=viewport is PHONE,
                     has_touch=viewport is PHONE,
                 )
-                page.context.add_init_script(f"localStorage.setItem('theme', '{mode}')")
+                page.context.add_init_script(
+                    f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}')"
+                )
                 try:
                     if not self._open(page, path, problems):
                         continue
@@ -728,8 +731,9 @@ async () => {
       || !!out.querySelector("img, svg, canvas, iframe, video, table"));
   };
   const body = document.body.cloneNode(true);
-  // A cell tagged raises-exception shows its traceback on purpose.
-  body.querySelectorAll(".tag_raises-exception, script, style, noscript")
+  // Shown on purpose: a cell tagged raises-exception, and a docstring's doctest
+  // of an expected exception (the API reference).
+  body.querySelectorAll(".tag_raises-exception, .doctest, script, style, noscript")
     .forEach((node) => node.remove());
   const tracebacks = [...body.querySelectorAll(".output.traceback")]
     .map((node) => node.textContent);

@@ -253,6 +253,9 @@ def test_intended_errors_and_removed_outputs_pass(browser: Browser, tmp_path: Pa
         <pre>raise ValueError("conv1d: bad")</pre></div>
         <div class="cell_output"><div class="output traceback">
         <pre>Traceback (most recent call last)\nValueError: conv1d: bad</pre></div></div></div>
+        <div class="doctest"><pre>&gt;&gt;&gt; tensor([[1, 2], [3]])
+Traceback (most recent call last):
+ShapeError: tensor: rows of different lengths</pre></div>
         <div class="cell tag_remove-output"><div class="cell_input">
         <pre>print("hidden on purpose")</pre></div></div>
         <div class="cell tag_remove-input"><div class="cell_output">
