@@ -117,8 +117,30 @@ def figures(session: nox.Session) -> None:
 
 @nox.session
 def browser(session: nox.Session) -> None:
-    """Build the book if needed, serve it on localhost and check every page in Chromium."""
+    """Build the book if needed, serve it on localhost and check every page in Chromium.
+
+    The build is Sphinx's incremental one (as in `docs`): nothing runs again when
+    the book is up to date. Chromium is Debian's (`.ci/install-chromium.sh`);
+    screenshots of the convolution chapter go to _build/screenshots.
+    `-- -k checker` runs only the checker's own tests on tiny generated sites.
+    """
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).is_file():
+        session.error(f"no Chromium at {chromium}: run .ci/install-chromium.sh (apt) first")
     _install(session, "book", "browser", "test")
-    if not (HTML / "index.html").exists():
-        session.run("sphinx-build", *_sphinx_args(), env=THREADS)
-    session.run("pytest", "tests/browser", "-p", "no:xdist", *session.posargs, env=THREADS)
+    session.run("sphinx-build", *_sphinx_args(), env=THREADS)
+    # tests/browser is outside the default test paths (norecursedirs): named here.
+    session.run(
+        "pytest",
+        "tests/browser",
+        "-p",
+        "no:xdist",
+        "-rfE",
+        *session.posargs,
+        env=THREADS
+        | {
+            "CHROMIUM": chromium,
+            "MINITORCH_SITE": str(HTML),
+            "MINITORCH_SCREENSHOTS": str(BUILD / "screenshots"),
+        },
+    )
