@@ -523,10 +523,10 @@ class Site:
         """Photograph a page in light and dark mode at desktop and phone width.
 
         Writes ``<name>-<mode>-<width>.png`` into ``out_dir``. The mode is set the
-        way the pydata theme reads it (``localStorage.theme`` and the system's
-        colour scheme) and checked on ``<html data-theme>``. In dark mode every
-        figure must keep a light background behind its dark lines; at phone
-        width the page must not scroll sideways.
+        way the pydata theme reads it (its switcher's ``localStorage`` and the
+        system's colour scheme) and checked on ``<html data-theme>``. In dark mode
+        every figure on the page must keep a light background behind its dark
+        lines; at phone width the page must not scroll sideways.
 
         Args:
             path: The page, relative to the site's root.
@@ -541,15 +541,7 @@ class Site:
         problems: list[Problem] = []
         for mode in ("light", "dark"):
             for viewport in (DESKTOP, PHONE):
-                page, console_errors = self._new_page(
-                    viewport=viewport,
-                    color_scheme=mode,
-                    is_mobile=viewport is PHONE,
-                    has_touch=viewport is PHONE,
-                )
-                page.context.add_init_script(
-                    f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}')"
-                )
+                page, console_errors = self._themed_page(mode, viewport)
                 try:
                     if not self._open(page, path, problems):
                         continue
@@ -560,6 +552,48 @@ class Site:
                 finally:
                     page.context.close()
         return problems
+
+    def check_dark_figures(self, paths: list[str]) -> list[Problem]:
+        """In dark mode, every figure on these pages keeps a light background.
+
+        At least one of the pages must show a figure: otherwise the check proves
+        nothing, and a chapter drawn from tensors that shows none is a fault too.
+
+        Args:
+            paths: The pages (a chapter's), relative to the site's root.
+
+        Returns:
+            The problems found.
+        """
+        problems: list[Problem] = []
+        shown = 0
+        for path in paths:
+            page, _ = self._themed_page("dark", DESKTOP)
+            try:
+                if not self._open(page, path, problems):
+                    continue
+                figures = page.evaluate(_FIGURE_BACKGROUNDS)
+            finally:
+                page.context.close()
+            shown += len(figures)
+            problems += _dark_figure_problems(path, "dark mode, 1280 px", figures)
+        if not shown:
+            where = paths[0] if paths else "(no pages)"
+            detail = f"dark mode: no figure on any of {len(paths)} pages: {paths}"
+            problems.append(Problem(where, Kind.THEME, detail))
+        return problems
+
+    def _themed_page(self, mode: str, viewport: dict[str, int]) -> tuple[Page, list[str]]:
+        """A page for a reader who chose ``mode`` in the theme's switcher, on that screen."""
+        phone = viewport is PHONE
+        page, console_errors = self._new_page(
+            viewport=viewport, color_scheme=mode, is_mobile=phone, has_touch=phone
+        )
+        # What the pydata theme's switcher stores, and reads before the first paint.
+        page.context.add_init_script(
+            f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
+        )
+        return page, console_errors
 
 
 def _index_of(path: str) -> str:
@@ -678,25 +712,29 @@ def _theme_problems(path: str, mode: str, viewport: dict[str, int], page: Page) 
     if shown != mode:
         problems.append(Problem(path, Kind.THEME, f"{where}: page shows theme {shown!r}"))
     if mode == "dark":
-        figures = page.evaluate(_FIGURE_BACKGROUNDS)
-        if not figures:
-            problems.append(Problem(path, Kind.THEME, f"{where}: no figure on the page"))
-        for figure in figures:
-            luminance = relative_luminance(figure["background"])
-            if luminance < LIGHT_BACKGROUND:
-                problems.append(
-                    Problem(
-                        path,
-                        Kind.THEME,
-                        f"{where}: figure {figure['src']} sits on a dark background "
-                        f"{figure['background']} (luminance {luminance:.2f})",
-                    )
-                )
+        problems += _dark_figure_problems(path, where, page.evaluate(_FIGURE_BACKGROUNDS))
     if viewport is PHONE:
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > viewport["width"] + 1:
             problems.append(
                 Problem(path, Kind.LAYOUT, f"{where}: page is {width} px wide, scrolls sideways")
+            )
+    return problems
+
+
+def _dark_figure_problems(path: str, where: str, figures: list[dict[str, str]]) -> list[Problem]:
+    """Figures whose lines sit on a dark background (see `LIGHT_BACKGROUND`)."""
+    problems = []
+    for figure in figures:
+        luminance = relative_luminance(figure["background"])
+        if luminance < LIGHT_BACKGROUND:
+            problems.append(
+                Problem(
+                    path,
+                    Kind.THEME,
+                    f"{where}: figure {figure['src']} sits on a dark background "
+                    f"{figure['background']} (luminance {luminance:.2f})",
+                )
             )
     return problems
 

@@ -380,6 +380,33 @@ def test_a_dark_figure_in_dark_mode_is_reported(browser: Browser, tmp_path: Path
     assert all("_images/dot.svg sits on a dark background" in p.detail for p in problems)
 
 
+def test_dark_figures_across_a_chapter(browser: Browser, tmp_path: Path) -> None:
+    with Site(make_site(tmp_path), browser) as served:
+        problems = served.check_dark_figures(["index.html", "chapter.html"])
+    assert problems == [], format_problems(problems)
+
+
+def test_a_chapter_without_figures_is_reported(browser: Browser, tmp_path: Path) -> None:
+    with Site(make_site(tmp_path), browser) as served:
+        problems = served.check_dark_figures(["index.html"])
+    assert [(p.page, p.kind, p.detail) for p in problems] == [
+        ("index.html", Kind.THEME, "dark mode: no figure on any of 1 pages: ['index.html']")
+    ]
+
+
+def test_a_dark_figure_in_a_chapter_is_reported(browser: Browser, tmp_path: Path) -> None:
+    chapter = CHAPTER.replace(
+        "</head>",
+        '<style>html[data-theme="dark"] article img { background-color: #222; }</style></head>',
+    )
+    with Site(make_site(tmp_path, **{"chapter.html": chapter}), browser) as served:
+        problems = served.check_dark_figures(["index.html", "chapter.html"])
+    assert [(p.page, p.kind) for p in problems] == [("chapter.html", Kind.THEME)]
+    assert "figure _images/dot.svg sits on a dark background rgb(34, 34, 34)" in (
+        problems[0].detail
+    )
+
+
 def test_a_page_wider_than_a_phone_is_reported(browser: Browser, tmp_path: Path) -> None:
     chapter = CHAPTER.replace("<h1>", '<div style="width: 700px">a wide block</div><h1>')
     with Site(make_site(tmp_path / "site", **{"chapter.html": chapter}), browser) as served:

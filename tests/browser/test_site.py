@@ -31,13 +31,24 @@ def site() -> Iterator[Site]:
 
 
 @pytest.fixture(scope="module")
-def chapter(site: Site) -> str:
-    """The chapter's opening page: ``.../convolution/index.html`` or ``.../convolution.html``."""
+def chapter_pages(site: Site) -> list[str]:
+    """The chapter's pages, its opening page first: ``.../convolution/index.html`` and
+    the other pages of that folder, or a single ``.../convolution.html``."""
     pages = site.pages()
     for page in pages:
-        if page.endswith((f"{CHAPTER}/index.html", f"{CHAPTER}.html")):
-            return page
+        if page.endswith(f"{CHAPTER}/index.html"):
+            folder = page.removesuffix("index.html")
+            return [page] + [p for p in pages if p.startswith(folder) and p != page]
+        if page.endswith(f"{CHAPTER}.html"):
+            return [page]
     pytest.fail(f"no page for the {CHAPTER!r} chapter among {len(pages)} pages: {pages}")
+
+
+def figure_count(page: Path) -> int:
+    """How many images the article of a built page shows (read from the file)."""
+    text = page.read_text(encoding="utf-8")
+    start = text.find("<article")
+    return text.count("<img", start, text.find("</article>", start)) if start >= 0 else 0
 
 
 def test_every_page_is_clean(site: Site) -> None:
@@ -55,12 +66,18 @@ def test_search_finds_the_chapter(site: Site) -> None:
     assert not problems, format_problems(problems)
 
 
-def test_the_chapter_downloads_as_a_notebook(site: Site, chapter: str) -> None:
-    problems = site.check_notebook_download(chapter)
+def test_the_chapter_downloads_as_a_notebook(site: Site, chapter_pages: list[str]) -> None:
+    problems = site.check_notebook_download(chapter_pages[0])
     assert not problems, format_problems(problems)
 
 
-def test_the_chapter_in_light_and_dark_mode(site: Site, chapter: str) -> None:
-    problems = site.screenshots(chapter, SCREENSHOTS)
-    print(f"screenshots of {chapter} in {SCREENSHOTS}")
+def test_the_chapter_in_light_and_dark_mode(site: Site, chapter_pages: list[str]) -> None:
+    # The opening page, and the page with the most figures (when that is another).
+    most_figures = max(chapter_pages, key=lambda page: figure_count(SITE / page))
+    photographed = sorted({chapter_pages[0], most_figures}, key=chapter_pages.index)
+    problems = []
+    for page in photographed:
+        problems += site.screenshots(page, SCREENSHOTS)
+    problems += site.check_dark_figures(chapter_pages)
+    print(f"screenshots of {photographed} in {SCREENSHOTS}")
     assert not problems, format_problems(problems)
