@@ -13,7 +13,7 @@ Three choices make the kernels fast:
 - The innermost loop runs over contiguous 1-D slices (a row of the output and
   a row of each input) indexed by the loop counter, so LLVM emits vector code.
   Flat index arithmetic there (``storage[start + j * stride]``) blocks that:
-  a matmul written so was measured 8x slower. A strided or broadcast row is
+  a matmul written so was measured 9x slower. A strided or broadcast row is
   first copied into a small buffer (:func:`_contiguous_row`).
 - When the input and the output have the same shape and strides, and the
   output fills its storage, the storage is cut into a few long rows: no index math.
@@ -106,7 +106,7 @@ REDUCE_OPS: dict[Callable[[float, float], float], int] = {
 
 # Independent pieces a map or zip is cut into: enough to keep any core count
 # busy, few enough that their index buffers cost nothing.
-CHUNKS = 256
+MAX_PIECES = 256
 # Least work (elements, or multiply-adds of a matmul) worth running on more
 # than one thread.
 PARALLEL_WORK = 2**17
@@ -410,12 +410,12 @@ def _scatter_row(row: Storage, storage: Storage, start: int, step: int) -> None:
 
 
 def _pieces(count: int, least: int) -> int:
-    """Into how many pieces to cut ``count`` items: at most ``CHUNKS``, each of ``least`` or more.
+    """Into how many pieces to cut ``count`` items: at most ``MAX_PIECES``, each of ``least`` or more.
 
     >>> _pieces(10, 4), _pieces(10**6, 1024), _pieces(0, 4)
     (2, 256, 0)
     """
-    return min(CHUNKS, count // least) if count >= least else min(count, 1)
+    return min(MAX_PIECES, count // least) if count >= least else min(count, 1)
 
 
 _helper = numba.njit
