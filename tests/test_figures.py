@@ -386,3 +386,19 @@ def test_the_book_shows_every_registered_figure_and_only_those() -> None:
     assert not unused, (
         f'registered figures the book never shows with figure("name"): {sorted(unused)}'
     )
+
+
+# ------------------------------------------------------------- any tensor
+def test_show_tensor_draws_rows_grids_and_channel_stacks() -> None:
+    from minitorch.drawing import show_tensor
+    from minitorch.drawing.canvas import ORANGE
+
+    cube = minitorch.tensor(np.arange(12.0).reshape(2, 2, 3).tolist())
+    pic = show_tensor(cube, "two channels of a 2 x 3 grid", "x", {(1, 0, 2): ORANGE})
+    assert pic.facts == (((0.0, 1.0, 2.0), (3.0, 4.0, 5.0)), ((6.0, 7.0, 8.0), (9.0, 10.0, 11.0)))
+    assert pic._repr_mimebundle_() == {"image/svg+xml": pic.svg}
+    # every value, the shape, the name and a [c] for each channel
+    assert pic.svg.count("</text>") == 12 + 2 + 2
+    assert show_tensor(minitorch.tensor([1, 2, 3]), "a row").facts == (1.0, 2.0, 3.0)
+    with pytest.raises(minitorch.ShapeError, match="1, 2 or 3 dimensions"):
+        show_tensor(minitorch.zeros((1, 1, 1, 1)), "four dimensions")

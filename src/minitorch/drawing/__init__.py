@@ -8,8 +8,10 @@ call the same functions.
 >>> from minitorch.drawing import figure
 >>> figure("conv1d").alt.startswith("1D convolution")
 True
+
+Any small tensor can also be shown as a diagram with :func:`show_tensor`.
 """
 
-from .figures import REGISTRY, Figure, figure
+from .figures import REGISTRY, Figure, figure, show_tensor
 
-__all__ = ["REGISTRY", "Figure", "figure"]
+__all__ = ["REGISTRY", "Figure", "figure", "show_tensor"]

@@ -15,8 +15,20 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import ArgumentError
+from ..tensor import Tensor
 from . import convolutions, tensors
-from .canvas import Drawn
+from .canvas import (
+    MUTED,
+    SMALL,
+    Drawn,
+    Index,
+    Tint,
+    concat,
+    label,
+    name_above,
+    name_left,
+    tensor_block,
+)
 from .svg import render_svg
 
 
@@ -171,3 +183,49 @@ def figure(name: str) -> Figure:
         raise ArgumentError(f"figure: no figure named {name!r}; registered: {known}")
     function, alt = REGISTRY[name]
     return Figure(name, alt, function())
+
+
+def show_tensor(
+    t: Tensor,
+    alt: str,
+    name: str | None = None,
+    tints: dict[Index, Tint] | None = None,
+) -> Figure:
+    """Draw any small tensor as a figure: a row (1D), a grid (2D) or channels (3D).
+
+    For a page that shows a tensor as a diagram rather than as printed
+    numbers. The result displays like a registered figure (SVG only); its
+    facts are the tensor's values.
+
+    Args:
+        t: a tensor of 1, 2 or 3 dimensions.
+        alt: what the picture shows, in words.
+        name: a name written to the left (and the shape above).
+        tints: highlight colours by index, e.g. ``{(0, 1): ORANGE}``.
+
+    Raises:
+        ShapeError: for a tensor of another number of dimensions.
+
+    >>> from minitorch import tensor
+    >>> from minitorch.drawing.canvas import ORANGE
+    >>> pic = show_tensor(tensor([[1, 2], [3, 4]]), "a 2 x 2 grid", "x", {(1, 1): ORANGE})
+    >>> pic.facts, "<title>a 2 x 2 grid</title>" in pic.svg
+    (((1.0, 2.0), (3.0, 4.0)), True)
+
+    """
+    block = tensor_block(t, 0, 0, tints)
+    parts = [block.diagram, name_above(" x ".join(map(str, t.shape)), block, SMALL)]
+    if t.dims == 3:
+        # Each channel is named by its first index, [0], [1], ..., in the margin.
+        for c in range(t.shape[0]):
+            top = block.corners[(c, 0, 0)][1]
+            middle = top + t.shape[1] / 2
+            parts.append(label(f"[{c}]", -0.45, middle, SMALL, MUTED))
+    if name is not None:
+        parts.append(name_left(name, block, gap=1.0 if t.dims == 3 else 0.3))
+    return Figure("tensor", alt, Drawn(concat(parts), _frozen(t.to_numpy().tolist())))
+
+
+def _frozen(values: Any) -> Any:
+    """Nested lists as nested tuples (hashable, and printed like the figures' other facts)."""
+    return tuple(_frozen(v) for v in values) if isinstance(values, list) else values

@@ -132,22 +132,34 @@ def rasterise(svg: str, scale: float = 1.0) -> Image.Image:
 
 
 def side_by_side(old_svg: str, new_svg: str, left: str = "old", right: str = "new") -> Image.Image:
-    """Two SVGs rasterised next to each other on white, each headed by its name.
+    """Two SVGs rasterised on one white sheet, each headed by its name.
+
+    They sit next to each other, or one above the other when the figures are
+    wide (more than twice as wide as tall), so the sheet stays easy to view.
 
     >>> from minitorch.drawing.canvas import cell
     >>> svg = render_svg(cell("7", 0, 0), "a cell")
     >>> side_by_side(svg, svg).size
     (164, 92)
+
     """
     images = [rasterise(old_svg), rasterise(new_svg)]
     gap, head = 20, 20
-    width = sum(image.width for image in images) + gap
-    height = max(image.height for image in images) + head
+    stacked = images[0].width > 2 * images[0].height
+    if stacked:
+        width = max(image.width for image in images)
+        height = sum(image.height + head for image in images) + gap
+    else:
+        width = sum(image.width for image in images) + gap
+        height = max(image.height for image in images) + head
     sheet = Image.new("RGB", (width, height), "white")
     pen = ImageDraw.Draw(sheet)
-    x = 0
+    x = y = 0
     for image, name in zip(images, (left, right), strict=True):
-        pen.text((x + 4, 4), name, fill="black")
-        sheet.paste(image, (x, head))
-        x += image.width + gap
+        pen.text((x + 4, y + 4), name, fill="black")
+        sheet.paste(image, (x, y + head))
+        if stacked:
+            y += image.height + head + gap
+        else:
+            x += image.width + gap
     return sheet
