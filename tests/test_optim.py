@@ -1,4 +1,4 @@
-"""Tests of minitorch.optim: updates against numbers worked out by hand, and short training runs."""
+"""Tests of minitorch.optim: updates against numbers worked out by hand, and short training."""
 
 from __future__ import annotations
 

@@ -45,6 +45,28 @@ class DataSplit:
         """The number of classes."""
         return len(self.class_names)
 
+    def head(self, train_count: int, test_count: int) -> DataSplit:
+        """Return a smaller split with the first ``train_count`` and ``test_count`` examples.
+
+        For quick demonstrations and tests; the splits are already shuffled, so
+        the first examples are a random sample.
+
+        >>> load_signals(train_count=10, test_count=5, length=20).head(4, 2)
+        DataSplit(train (4, 1, 20), test (2, 1, 20), 4 classes)
+
+        """
+
+        def first(t: Tensor, count: int) -> Tensor:
+            return from_numpy(t.to_numpy()[:count], backend=t.backend)
+
+        return DataSplit(
+            first(self.train_inputs, train_count),
+            first(self.train_labels, train_count),
+            first(self.test_inputs, test_count),
+            first(self.test_labels, test_count),
+            self.class_names,
+        )
+
     def __repr__(self) -> str:
         return (
             f"DataSplit(train {self.train_inputs.shape}, test {self.test_inputs.shape}, "
