@@ -402,3 +402,25 @@ def test_show_tensor_draws_rows_grids_and_channel_stacks() -> None:
     assert show_tensor(minitorch.tensor([1, 2, 3]), "a row").facts == (1.0, 2.0, 3.0)
     with pytest.raises(minitorch.ShapeError, match="1, 2 or 3 dimensions"):
         show_tensor(minitorch.zeros((1, 1, 1, 1)), "four dimensions")
+
+
+# ------------------------------------------------------------------ layering
+def test_chalk_is_imported_only_inside_the_drawing_package() -> None:
+    src = ROOT / "src" / "minitorch"
+    importers = {
+        path.relative_to(src).as_posix()
+        for path in src.rglob("*.py")
+        if re.search(r"^\s*(import chalk|from chalk)", path.read_text(), re.MULTILINE)
+    }
+    assert importers and all(p.startswith("drawing/") for p in importers), importers
+
+
+def test_importing_minitorch_does_not_import_chalk() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, minitorch; print('chalk' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
