@@ -54,6 +54,9 @@ extensions = [
 # --- MyST and MyST-NB -------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
+# Figures are numbered so that the text can refer to them with {numref}.
+numfig = True
+numfig_format = {"figure": "Figure %s"}
 
 # "force" executes a page each time Sphinx reads it; Sphinx re-reads only pages
 # whose source changed (or whose recorded dependencies did, see below), so a
@@ -107,7 +110,12 @@ napoleon_use_rtype = False
 nitpick_ignore_regex = [
     ("py:class", r"(numpy|np|npt)\..*"),
     ("py:class", r"(collections\.)?abc\..*"),
+    ("py:class", r"pathlib\..*"),
+    # The figures' third-party types: chalk diagrams, colour colours, Pillow images.
+    ("py:class", r"(chalk|colour|PIL)\..*"),
 ]
+# IPython's display protocol, which Figure implements; documented by IPython.
+nitpick_ignore = [("py:meth", "_repr_mimebundle_")]
 
 
 def _source_files() -> list[str]:

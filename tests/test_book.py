@@ -147,25 +147,44 @@ def test_figures_are_called_by_literal_name() -> None:
         assert calls == literal, f'{cell}: call figures as figure("name")'
 
 
-def test_figure_cells_have_caption_label_and_the_registry_alt_text() -> None:
-    shown = figure_cells()
-    if not shown:
-        pytest.skip("the book shows no figure yet")
+def figure_options(cell: Cell) -> tuple[dict[str, Any], dict[str, Any]]:
+    mystnb = cell.options.get("mystnb") or {}
+    return mystnb.get("figure") or {}, mystnb.get("image") or {}
+
+
+def test_every_figure_has_a_caption_a_label_and_alt_text() -> None:
+    captioned = [cell for cell in ALL_CELLS if figure_options(cell)[0]]
+    assert captioned, "the book shows figures"
+    for cell in captioned:
+        figure, image = figure_options(cell)
+        assert figure.get("caption"), f"{cell}: a figure needs mystnb.figure.caption"
+        assert str(figure.get("name", "")).startswith("fig-"), f"{cell}: label it fig-..."
+        assert len(str(image.get("alt", ""))) > 20, f"{cell}: say what the figure shows"
+
+
+def test_registry_figures_carry_the_registry_alt_text() -> None:
     from minitorch.drawing.figures import REGISTRY
 
+    shown = figure_cells()
+    assert shown, "the book shows the registry's figures"
     for cell, name in shown:
         assert name in REGISTRY, f"{cell}: no figure {name!r} in the registry"
-        mystnb = cell.options.get("mystnb") or {}
-        figure = mystnb.get("figure") or {}
-        assert figure.get("caption"), f"{cell}: a figure cell needs mystnb.figure.caption"
+        figure, image = figure_options(cell)
         assert figure.get("name") == f"fig-{name}", f"{cell}: label it fig-{name}"
-        alt = (mystnb.get("image") or {}).get("alt")
-        assert alt == REGISTRY[name].alt, f"{cell}: the alt text must be the registry's"
-        assert {"remove-input"} <= set(cell.tags), f"{cell}: hide the figure call"
+        assert image.get("alt") == REGISTRY[name].alt, (
+            f"{cell}: the alt text must be the registry's"
+        )
+        assert "remove-input" in cell.tags, f"{cell}: hide the figure call"
+
+
+def test_every_registered_figure_is_in_the_book() -> None:
+    from minitorch.drawing.figures import REGISTRY
+
+    assert {name for _, name in figure_cells()} == set(REGISTRY)
 
 
 def test_every_figure_label_is_referenced_and_every_reference_exists() -> None:
-    labels = {f"fig-{name}" for _, name in figure_cells()}
+    labels = {figure_options(cell)[0].get("name") for cell in ALL_CELLS} - {None}
     references = {
         target
         for page in PAGES
@@ -264,6 +283,7 @@ def test_conf_builds_the_book_from_book_only_and_fails_on_errors() -> None:
     assert conf["nb_execution_mode"] in {"force", "auto"}
     assert isinstance(conf["nb_execution_timeout"], int) and conf["nb_execution_timeout"] > 0
     assert {"dollarmath", "amsmath", "colon_fence"} <= set(conf["myst_enable_extensions"])
+    assert conf["numfig"] is True, "figures are referred to by {numref}"
     # SVG above text/html (priority 30 by default), so figures become <img> files.
     svg = [p for builder, mime, p in conf["nb_mime_priority_overrides"] if mime == "image/svg+xml"]
     assert svg and all(p is not None and p < 30 for p in svg)
