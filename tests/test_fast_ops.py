@@ -18,6 +18,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -164,6 +165,43 @@ def test_matmul_of_rows_that_span_blocks_matches_numpy() -> None:
     assert_close(fast, a @ b)
     transposed = minitorch.tensor(b.T.copy(), backend=FAST).permute(1, 0)
     assert_close(FAST.matrix_multiply(minitorch.tensor(a, backend=FAST), transposed), a @ b)
+
+
+def one_thread(fn: Callable[[], Tensor]) -> Tensor:
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return fn()
+    finally:
+        numba.set_num_threads(threads)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two Numba threads")
+def test_work_split_across_threads_gives_the_one_thread_result() -> None:
+    # Large enough (> PARALLEL_WORK) to run in parallel; the small tensors above run on one thread.
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 500))
+    a = minitorch.tensor(x, backend=FAST)
+    t = minitorch.tensor(x.T.copy(), backend=FAST).permute(1, 0)
+    r = minitorch.tensor(x[:1], backend=FAST)
+    m = minitorch.tensor(x[:, :200].copy(), backend=FAST).view(3, 100, 200)
+    ops: list[Callable[[], Tensor]] = [
+        lambda: FAST.exp_map(a),
+        lambda: FAST.neg_map(t),
+        lambda: FAST.mul_zip(a, r),
+        lambda: FAST.add_zip(t, a),
+        lambda: FAST.add_reduce(a, 0),
+        lambda: FAST.max_reduce(t, 1),
+        lambda: FAST.matrix_multiply(m, m.permute(0, 2, 1)),
+    ]
+    assert a.size >= fast_ops.PARALLEL_WORK
+    for op in ops:
+        assert_same(op(), one_thread(op))
+    assert_close(ops[4](), x.sum(axis=0, keepdims=True))
+    assert_close(
+        ops[6](),
+        x[:, :200].reshape(3, 100, 200) @ x[:, :200].reshape(3, 100, 200).transpose(0, 2, 1),
+    )
 
 
 def test_map_broadcasts_into_a_given_output() -> None:
