@@ -5,7 +5,7 @@ Each kernel is written once as plain Python (``_tensor_map``, ``_tensor_zip``,
 (``tensor_map = njit(parallel=True, cache=True)(_tensor_map)``); with
 ``NUMBA_DISABLE_JIT=1`` the plain functions run as they are.
 
-Three choices make the kernels fast:
+Four choices make the kernels fast:
 
 - The outer loop is a ``prange`` over independent pieces of the output, so the
   pieces run on every core. Index buffers are allocated once per piece, never
@@ -17,6 +17,8 @@ Three choices make the kernels fast:
   first copied into a small buffer (:func:`_contiguous_row`).
 - When the input and the output have the same shape and strides, and the
   output fills its storage, the storage is cut into a few long rows: no index math.
+- Work below ``PARALLEL_WORK`` runs on one thread (:func:`_run`): waking the
+  others costs more than a small tensor's work.
 
 One choice makes them cacheable, so that a new process loads them from disk
 instead of compiling them again (seconds per kernel): which scalar function to
