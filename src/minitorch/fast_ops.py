@@ -405,13 +405,20 @@ def _contiguous_row(
 ) -> Storage:
     """The numbers ``storage[start + j * step]`` for ``j < width`` as a contiguous 1-D array.
 
-    A slice of ``storage`` when ``step`` is 1, otherwise a copy in ``buffer``.
+    A slice of ``storage`` when ``step`` is 1, otherwise a copy in ``buffer``;
+    a step of 0 (a broadcast row) fills the buffer with one number, which
+    vectorises where the general copy cannot.
 
     >>> _contiguous_row(np.arange(6.0), 1, 2, 3, np.empty(3)).tolist()
     [1.0, 3.0, 5.0]
+    >>> _contiguous_row(np.arange(6.0), 4, 0, 2, np.empty(3)).tolist()
+    [4.0, 4.0]
     """
     if step == 1:
         return storage[start : start + width]
+    if step == 0:
+        buffer[:width] = storage[start]
+        return buffer[:width]
     for j in range(width):
         buffer[j] = storage[start + j * step]
     return buffer[:width]
