@@ -21,6 +21,7 @@ cache is warm.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -285,6 +286,13 @@ def main(repeats: int = 7) -> None:
     print(
         f"\nfirst conv2d result in a fresh process (warm Numba cache): {inside:.2f} s after "
         f"'import minitorch' starts, {whole:.2f} s for the whole process"
+    )
+    # On a machine shared with other busy processes, OpenMP threads that spin while
+    # waiting (the default) can cost milliseconds per parallel region, for Numba's
+    # "omp" layer and for PyTorch alike; OMP_WAIT_POLICY=PASSIVE avoids that.
+    print(
+        f"Numba threading layer: {numba.threading_layer()}, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}"
     )
     if blas_limit is not None:
         blas_limit.restore_original_limits()
