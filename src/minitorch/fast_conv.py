@@ -44,6 +44,9 @@ How a kernel is fast (each point is one measured factor on this machine):
    gradient, whose output is only kernel-sized, still has enough of them.
    A job walks the window in ``CHUNK``-long pieces, so the piece of weight
    it reuses for all its positions stays in the L1 cache.
+4. A 1D weight gradient, whose windows are whole sequences, is computed in
+   slabs of channels so that the windows one job reads stay in the L2 cache
+   (:func:`_channel_slabs_1d`).
 """
 
 from __future__ import annotations
