@@ -186,6 +186,10 @@ def test_work_split_across_threads_gives_the_one_thread_result() -> None:
     t = minitorch.tensor(x.T.copy(), backend=FAST).permute(1, 0)
     r = minitorch.tensor(x[:1], backend=FAST)
     m = minitorch.tensor(x[:, :200].copy(), backend=FAST).view(3, 100, 200)
+    # Rows longer than ROW_SEGMENT, cut into segments: 40000 = 16384 + 16384 + 7232.
+    long = rng.normal(size=(40000, 3))
+    w = minitorch.tensor(long, backend=FAST).permute(1, 0)
+    w_row = minitorch.tensor(long[:, 0].copy(), backend=FAST)
     ops: list[Callable[[], Tensor]] = [
         lambda: FAST.exp_map(a),
         lambda: FAST.neg_map(t),
@@ -194,11 +198,15 @@ def test_work_split_across_threads_gives_the_one_thread_result() -> None:
         lambda: FAST.add_reduce(a, 0),
         lambda: FAST.max_reduce(t, 1),
         lambda: FAST.matrix_multiply(m, m.permute(0, 2, 1)),
+        lambda: FAST.mul_zip(w, w_row),
+        lambda: FAST.sigmoid_map(w),
     ]
     assert a.size >= fast_ops.PARALLEL_WORK
     for op in ops:
         assert_same(op(), one_thread(op))
+    assert fast_ops.ROW_SEGMENT == 16384
     assert_close(ops[4](), x.sum(axis=0, keepdims=True))
+    assert_close(ops[7](), long.T * long[:, 0])
     assert_close(
         ops[6](),
         x[:, :200].reshape(3, 100, 200) @ x[:, :200].reshape(3, 100, 200).transpose(0, 2, 1),

@@ -16,7 +16,8 @@ Four choices make the kernels fast:
   a matmul written so was measured 9x slower. A strided or broadcast row is
   first copied into a small buffer (:func:`_contiguous_row`).
 - When the input and the output have the same shape and strides, and the
-  output fills its storage, the storage is cut into a few long rows: no index math.
+  output fills its storage, the whole storage is one row, cut into segments
+  for the threads: index math once per segment, not per row.
 - Work below ``PARALLEL_WORK`` runs on one thread (:func:`_run`): waking the
   others costs more than a small tensor's work.
 
@@ -106,15 +107,16 @@ REDUCE_OPS: dict[Callable[[float, float], float], int] = {
     operators.max: MAX,
 }
 
-# Independent pieces a map or zip is cut into: enough to keep any core count
-# busy, few enough that their index buffers cost nothing.
-MAX_PIECES = 256
+# Most pieces a kernel's jobs are grouped into, each piece allocating its own
+# index buffers: enough to keep any core count busy, few enough that the
+# buffers cost nothing.
+MAX_PIECES = 64
 # Least work (elements, or multiply-adds of a matmul) worth running on more
 # than one thread.
 PARALLEL_WORK = 2**17
-# Least elements per piece of a map or zip over aligned storage: below it,
-# starting a thread costs more than the work.
-ALIGNED_PIECE = 4096
+# Longest piece of a row that one job of a map or zip computes: long rows (an
+# aligned storage is one row) are cut so that they spread over the threads.
+ROW_SEGMENT = 16384
 # Outputs a reduction job folds: 256 contiguous outputs make an inner loop long
 # enough to vectorise (measured on a sum over the first dim of 1000 x 1000:
 # 256 fastest, 128 1.2x and 32 1.4x slower), and four jobs still share two cores.
@@ -436,15 +438,6 @@ def _scatter_row(row: Storage, storage: Storage, start: int, step: int) -> None:
         storage[start + j * step] = row[j]
 
 
-def _pieces(count: int, least: int) -> int:
-    """Into how many pieces to cut ``count`` items: at most ``MAX_PIECES``, each of ``least`` or more.
-
-    >>> _pieces(10, 4), _pieces(10**6, 1024), _pieces(0, 4)
-    (2, 256, 0)
-    """
-    return min(MAX_PIECES, count // least) if count >= least else min(count, 1)
-
-
 _helper = numba.njit
 _size_jit = _helper(_size)
 _step_along_jit = _helper(_step_along)
@@ -452,7 +445,6 @@ _row_dim_jit = _helper(_row_dim)
 _aligned_jit = _helper(_aligned)
 _contiguous_row_jit = _helper(_contiguous_row)
 _scatter_row_jit = _helper(_scatter_row)
-_pieces_jit = _helper(_pieces)
 
 
 def _tensor_map(
@@ -467,36 +459,41 @@ def _tensor_map(
     """``out[i] = f(in[i])`` for every index ``i`` of ``out``, ``f`` the function with op code ``op``.
 
     The input broadcasts into ``out``. Rows along the last dimension of size
-    > 1 are independent::
+    > 1 are independent, and so are segments of a long row::
 
-        for each row of out, in parallel:
-            out_row[j] = f(in_row[j])   for j < width
+        for each segment of a row of out, in parallel:
+            out_row[j] = f(in_row[j])   for j in the segment
     """
     size = _size_jit(out_shape)
     if _aligned_jit(out, size, out_shape, out_strides, in_shape, in_strides):
-        pieces = _pieces_jit(size, ALIGNED_PIECE)
-        for piece in prange(pieces):
-            lo, hi = piece * size // pieces, (piece + 1) * size // pieces
-            map_row_by_op(op, out[lo:hi], in_storage[lo:hi])
-        return
+        # Position i of one is position i of the other: both are one long row.
+        flat = np.array([size, 1])
+        out_shape, out_strides = in_shape, in_strides = flat[:1], flat[1:]
     dim = _row_dim_jit(out_shape, -1)
     width = out_shape[dim] if dim >= 0 else 1
-    rows = size // width if width > 0 else 0
+    segment = min(width, ROW_SEGMENT)
+    segments = (width + segment - 1) // segment if segment > 0 else 0
+    jobs = size // width * segments if width > 0 else 0
     out_step = _step_along_jit(out_shape, out_shape, out_strides, dim)
     in_step = _step_along_jit(out_shape, in_shape, in_strides, dim)
-    pieces = _pieces_jit(rows, 1)
+    pieces = min(jobs, MAX_PIECES)
     for piece in prange(pieces):
         out_index = np.empty(MAX_DIMS, np.int64)
         in_index = np.empty(MAX_DIMS, np.int64)
-        in_buffer = np.empty(width)
-        out_buffer = np.empty(width)
-        for row in range(piece * rows // pieces, (piece + 1) * rows // pieces):
-            to_index_jit(row * width, out_shape, out_index)
+        in_buffer = np.empty(segment)
+        out_buffer = np.empty(segment)
+        for job in range(piece * jobs // pieces, (piece + 1) * jobs // pieces):
+            first = (job % segments) * segment
+            count = min(segment, width - first)
+            to_index_jit(job // segments * width, out_shape, out_index)
             broadcast_index_jit(out_index, out_shape, in_shape, in_index)
             o = index_to_position_jit(out_index[: len(out_shape)], out_strides)
+            o += first * out_step
             p = index_to_position_jit(in_index[: len(in_shape)], in_strides)
-            in_row = _contiguous_row_jit(in_storage, p, in_step, width, in_buffer)
-            out_row = out[o : o + width] if out_step == 1 else out_buffer
+            in_row = _contiguous_row_jit(
+                in_storage, p + first * in_step, in_step, count, in_buffer
+            )
+            out_row = out[o : o + count] if out_step == 1 else out_buffer[:count]
             map_row_by_op(op, out_row, in_row)
             if out_step != 1:
                 _scatter_row_jit(out_row, out, o, out_step)
@@ -517,44 +514,47 @@ def _tensor_zip(
     """``out[i] = f(a[i], b[i])`` for every index ``i`` of ``out``, ``f`` the function with op code ``op``.
 
     ``a`` and ``b`` broadcast into ``out``. Rows along the last dimension of
-    size > 1 are independent::
+    size > 1 are independent, and so are segments of a long row::
 
-        for each row of out, in parallel:
-            out_row[j] = f(a_row[j], b_row[j])   for j < width
+        for each segment of a row of out, in parallel:
+            out_row[j] = f(a_row[j], b_row[j])   for j in the segment
     """
     size = _size_jit(out_shape)
     if _aligned_jit(out, size, out_shape, out_strides, a_shape, a_strides) and _aligned_jit(
         out, size, out_shape, out_strides, b_shape, b_strides
     ):
-        pieces = _pieces_jit(size, ALIGNED_PIECE)
-        for piece in prange(pieces):
-            lo, hi = piece * size // pieces, (piece + 1) * size // pieces
-            zip_row_by_op(op, out[lo:hi], a_storage[lo:hi], b_storage[lo:hi])
-        return
+        # Position i of one is position i of the others: all are one long row.
+        flat = np.array([size, 1])
+        out_shape, out_strides = a_shape, a_strides = b_shape, b_strides = flat[:1], flat[1:]
     dim = _row_dim_jit(out_shape, -1)
     width = out_shape[dim] if dim >= 0 else 1
-    rows = size // width if width > 0 else 0
+    segment = min(width, ROW_SEGMENT)
+    segments = (width + segment - 1) // segment if segment > 0 else 0
+    jobs = size // width * segments if width > 0 else 0
     out_step = _step_along_jit(out_shape, out_shape, out_strides, dim)
     a_step = _step_along_jit(out_shape, a_shape, a_strides, dim)
     b_step = _step_along_jit(out_shape, b_shape, b_strides, dim)
-    pieces = _pieces_jit(rows, 1)
+    pieces = min(jobs, MAX_PIECES)
     for piece in prange(pieces):
         out_index = np.empty(MAX_DIMS, np.int64)
         a_index = np.empty(MAX_DIMS, np.int64)
         b_index = np.empty(MAX_DIMS, np.int64)
-        a_buffer = np.empty(width)
-        b_buffer = np.empty(width)
-        out_buffer = np.empty(width)
-        for row in range(piece * rows // pieces, (piece + 1) * rows // pieces):
-            to_index_jit(row * width, out_shape, out_index)
+        a_buffer = np.empty(segment)
+        b_buffer = np.empty(segment)
+        out_buffer = np.empty(segment)
+        for job in range(piece * jobs // pieces, (piece + 1) * jobs // pieces):
+            first = (job % segments) * segment
+            count = min(segment, width - first)
+            to_index_jit(job // segments * width, out_shape, out_index)
             broadcast_index_jit(out_index, out_shape, a_shape, a_index)
             broadcast_index_jit(out_index, out_shape, b_shape, b_index)
             o = index_to_position_jit(out_index[: len(out_shape)], out_strides)
+            o += first * out_step
             pa = index_to_position_jit(a_index[: len(a_shape)], a_strides)
             pb = index_to_position_jit(b_index[: len(b_shape)], b_strides)
-            a_row = _contiguous_row_jit(a_storage, pa, a_step, width, a_buffer)
-            b_row = _contiguous_row_jit(b_storage, pb, b_step, width, b_buffer)
-            out_row = out[o : o + width] if out_step == 1 else out_buffer
+            a_row = _contiguous_row_jit(a_storage, pa + first * a_step, a_step, count, a_buffer)
+            b_row = _contiguous_row_jit(b_storage, pb + first * b_step, b_step, count, b_buffer)
+            out_row = out[o : o + count] if out_step == 1 else out_buffer[:count]
             zip_row_by_op(op, out_row, a_row, b_row)
             if out_step != 1:
                 _scatter_row_jit(out_row, out, o, out_step)
@@ -595,7 +595,7 @@ def _tensor_reduce(
     a_step = _step_along_jit(out_shape, a_shape, a_strides, dim)
     tiles = (width + REDUCE_TILE - 1) // REDUCE_TILE
     jobs = (size // width) * tiles
-    pieces = _pieces_jit(jobs, 1)
+    pieces = min(jobs, MAX_PIECES)
     for piece in prange(pieces):
         out_index = np.empty(MAX_DIMS, np.int64)
         out_buffer = np.empty(REDUCE_TILE)
