@@ -11,7 +11,9 @@ never as an exception, so one run reports every broken page at once::
 
 `check_site` runs the checks every page must pass. `Site` keeps the server and the
 browser open for the checks that concern one feature of the book rather than every
-page: the search page, the notebook download and the light / dark screenshots.
+page: the search page (`Site.check_search`), the notebook download
+(`Site.check_notebook_download`), the light / dark screenshots (`Site.screenshots`)
+and the figures' light backing in dark mode (`Site.check_dark_figures`).
 
 Requests that leave localhost (a CDN's MathJax, say) are answered with an empty
 response inside the browser: the check must not depend on the network, and a
@@ -26,6 +28,7 @@ import json
 import os
 import re
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -42,6 +45,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Playwright,
+    Request,
     Route,
     sync_playwright,
 )
@@ -69,8 +73,12 @@ PHONE = {"width": 390, "height": 844}
 # Folders of a Sphinx build that hold files, not pages.
 NOT_PAGES = {"_static", "_sources", "_images", "_downloads"}
 
-# How long one page may take to settle, in milliseconds.
+# How long one page may take to load, in milliseconds, and then to finish the
+# requests its scripts make, in seconds.
 TIMEOUT_MS = 20_000
+SETTLE_S = 5
+# How many times a page may send the browser on before it is read.
+REDIRECTS = 5
 
 
 class Kind(StrEnum):
@@ -239,6 +247,19 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @dataclass
+class _Tab:
+    """A browser page, with the console errors it logged and the requests still open."""
+
+    page: Page
+    errors: list[str]
+    pending: set[Request]
+
+    def close(self) -> None:
+        """Close the page and its browser context."""
+        self.page.context.close()
+
+
+@dataclass
 class _PageReport:
     """What the browser saw on one page, kept for the link check after the crawl."""
 
@@ -329,35 +350,56 @@ class Site:
         """The site-relative path of a served URL (without query and fragment)."""
         return unquote(urlsplit(url).path).lstrip("/")
 
-    def _new_page(self, **context_options: Any) -> tuple[Page, list[str]]:
-        """A fresh page whose console errors are collected into the returned list."""
+    def _new_tab(self, fresh_visits: bool = False, **context_options: Any) -> _Tab:
+        """A page in a new browser context, recording its console errors and requests.
+
+        Args:
+            fresh_visits: Clear ``localStorage`` before every page loads, so each
+                page is seen as by a reader who arrives there first.
+            **context_options: Playwright's ``new_context`` options (viewport, ...).
+        """
         context = self.browser.new_context(**context_options)
         context.set_default_timeout(TIMEOUT_MS)
         # Only requests that leave the server are intercepted (matched in the driver,
         # not in Python: a route on every request doubles the time a page takes).
         context.route(re.compile(rf"^(?!{re.escape(self.base_url)})"), self._route_away)
-        page = context.new_page()
-        errors: list[str] = []
+        if fresh_visits:
+            # (An opaque origin such as about:blank has no storage to clear.)
+            context.add_init_script(
+                "try { localStorage.clear(); sessionStorage.clear(); } catch (error) {}"
+            )
+        tab = _Tab(context.new_page(), [], set())
 
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error":
                 where = message.location.get("url", "")
                 suffix = f" (at {self._path_of(where) or where})" if where else ""
-                errors.append(f"{message.text}{suffix}")
+                tab.errors.append(f"{message.text}{suffix}")
 
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: errors.append(f"uncaught {error.name}: {error}"))
-        return page, errors
+        tab.page.on("console", on_console)
+        tab.page.on(
+            "pageerror", lambda error: tab.errors.append(f"uncaught {error.name}: {error}")
+        )
+        # (Playwright wraps each handler: it takes functions, not a set's methods.)
+        tab.page.on("request", lambda request: tab.pending.add(request))
+        tab.page.on("requestfinished", lambda request: tab.pending.discard(request))
+        tab.page.on("requestfailed", lambda request: tab.pending.discard(request))
+        return tab
 
     def _route_away(self, route: Route) -> None:
         """Answer a request that leaves localhost with an empty response, and note it."""
         self.external_requests.add(route.request.url)
         route.fulfill(status=200, body="")
 
-    def _open(self, page: Page, path: str, problems: list[Problem]) -> bool:
-        """Go to ``path`` and wait until it settles; False (and a problem) if it fails."""
+    def _open(self, tab: _Tab, path: str, problems: list[Problem]) -> bool:
+        """Go to ``path`` and wait until it settles; False (and a problem) if it fails.
+
+        Settled means loaded, no request of the page still open (fetches its
+        scripts start after the load event included), and two frames drawn.
+        """
+        tab.errors.clear()
         try:
-            response = page.goto(self.url(path), wait_until="load")
+            response = tab.page.goto(self.url(path), wait_until="load")
         except PlaywrightError as error:
             problems.append(Problem(path, Kind.HTTP, f"did not load: {error.message}"))
             return False
@@ -365,17 +407,27 @@ class Site:
             status = "no response" if response is None else f"HTTP {response.status}"
             problems.append(Problem(path, Kind.HTTP, f"loaded with {status}"))
             return False
+        deadline = time.monotonic() + SETTLE_S
+        while tab.pending and time.monotonic() < deadline:
+            tab.page.wait_for_timeout(25)
+        if tab.pending:
+            waiting = sorted(request.url for request in tab.pending)
+            problems.append(
+                Problem(path, Kind.HTTP, f"still loading after {SETTLE_S} s: {waiting}")
+            )
         try:
-            page.wait_for_load_state("networkidle", timeout=5_000)
-        except PlaywrightError:
-            problems.append(Problem(path, Kind.HTTP, "still loading after 5 s"))
+            tab.page.evaluate(_TWO_FRAMES)
+        except PlaywrightError as error:
+            # The page sends the reader on (a redirect); `_inspect` follows it.
+            if "context was destroyed" not in error.message:
+                raise
         return True
 
     def check_pages(self) -> list[Problem]:
         """Check every page of the site; see `check_site`.
 
-        Each page opens in a fresh browser context, as for a reader who arrives
-        from a search engine: nothing is left in ``localStorage`` by other pages.
+        Each page is seen as by a reader who arrives there first (from a search
+        engine, say): nothing is left in ``localStorage`` by the pages before it.
         """
         problems: list[Problem] = []
         if not (self.root / "index.html").is_file():
@@ -391,29 +443,68 @@ class Site:
         links: dict[str, dict[str, list[str]]] = {}
         # console message -> pages that log it (a theme's error shows on every page)
         console: dict[str, list[str]] = {}
-        for path in self.pages():
-            page, console_errors = self._new_page(viewport=DESKTOP)
-            try:
-                if not self._open(page, path, problems):
-                    continue
-                seen = page.evaluate(_INSPECT_PAGE)
-            finally:
-                page.context.close()
-            for text in console_errors:
-                console.setdefault(text, []).append(path)
-            problems += _image_problems(path, seen["images"])
-            problems += _cell_problems(path, seen["cells"])
-            problems += _error_problems(path, seen["errors"])
-            reports[path] = _PageReport(path, set(seen["ids"]))
-            for href in seen["links"]:
-                if not href.startswith(self.base_url):
-                    continue
-                target, fragment = urldefrag(href)
-                fragments = links.setdefault(self._path_of(target), {})
-                fragments.setdefault(unquote(fragment), []).append(path)
+        tab = self._new_tab(fresh_visits=True, viewport=DESKTOP)
+        try:
+            for path in self.pages():
+                if self._open(tab, path, problems):
+                    seen = self._inspect(tab, path, problems)
+                    self._note_page(path, seen, tab.errors, problems, reports, links, console)
+        finally:
+            tab.close()
         problems += [_grouped(Kind.CONSOLE, text, pages) for text, pages in console.items()]
         problems += self._link_problems(links, reports)
         return problems
+
+    def _inspect(self, tab: _Tab, path: str, problems: list[Problem]) -> dict[str, Any]:
+        """What the page shows (see `_INSPECT_PAGE`), following a redirect it makes.
+
+        A page that sends the reader on (``<meta http-equiv="refresh">``, as a
+        site's root page may) is judged by the page it lands on, which must load.
+        """
+        requested = self.url(path)
+        for _ in range(REDIRECTS):
+            try:
+                seen: dict[str, Any] = tab.page.evaluate(_INSPECT_PAGE)
+                break
+            except PlaywrightError as error:
+                if "context was destroyed" not in error.message:
+                    raise
+            # The page navigated away while being read: let the next one load.
+            tab.page.wait_for_timeout(50)
+            tab.page.wait_for_load_state("load")
+        else:
+            raise RuntimeError(f"Site: {path} keeps navigating after {REDIRECTS} tries")
+        landed = urldefrag(tab.page.url)[0]
+        if landed != requested:
+            where = self._path_of(landed)
+            status, _ = self._fetch_ids(where)
+            if status != 200:
+                problems.append(Problem(path, Kind.HTTP, f"redirects to {where}: HTTP {status}"))
+        return seen
+
+    def _note_page(
+        self,
+        path: str,
+        seen: dict[str, Any],
+        errors: list[str],
+        problems: list[Problem],
+        reports: dict[str, _PageReport],
+        links: dict[str, dict[str, list[str]]],
+        console: dict[str, list[str]],
+    ) -> None:
+        """Judge what the browser saw on one page; keep its ids and links for later."""
+        for text in errors:
+            console.setdefault(text, []).append(path)
+        problems += _image_problems(path, seen["images"])
+        problems += _cell_problems(path, seen["cells"])
+        problems += _error_problems(path, seen["errors"])
+        reports[path] = _PageReport(path, set(seen["ids"]))
+        for href in seen["links"]:
+            if not href.startswith(self.base_url):
+                continue
+            target, fragment = urldefrag(href)
+            fragments = links.setdefault(self._path_of(target), {})
+            fragments.setdefault(unquote(fragment), []).append(path)
 
     def _link_problems(
         self, links: dict[str, dict[str, list[str]]], reports: dict[str, _PageReport]
@@ -455,7 +546,7 @@ class Site:
     def check_search(
         self, query: str, expected_in_path: str, timeout_ms: int = TIMEOUT_MS
     ) -> list[Problem]:
-        """Search the site for ``query``; a result must link a page whose path has ``expected_in_path``.
+        """Search the site for ``query``; a result must link a page under ``expected_in_path``.
 
         Args:
             query: What a reader types into the search box.
@@ -467,21 +558,21 @@ class Site:
         """
         path = f"search.html?q={query}"
         problems: list[Problem] = []
-        page, console_errors = self._new_page(viewport=DESKTOP)
+        tab = self._new_tab(viewport=DESKTOP)
         try:
-            if not self._open(page, path, problems):
+            if not self._open(tab, path, problems):
                 return problems
             try:
-                page.wait_for_function(_SEARCH_FINISHED, timeout=timeout_ms)
+                tab.page.wait_for_function(_SEARCH_FINISHED, timeout=timeout_ms)
             except PlaywrightError:
                 problems.append(Problem(path, Kind.SEARCH, "search did not finish in time"))
                 return problems
-            hrefs = page.eval_on_selector_all(
+            hrefs = tab.page.eval_on_selector_all(
                 "#search-results ul.search li a", "links => links.map(a => a.href)"
             )
+            problems += [Problem(path, Kind.CONSOLE, text) for text in tab.errors]
         finally:
-            page.context.close()
-        problems += [Problem(path, Kind.CONSOLE, text) for text in console_errors]
+            tab.close()
         found = [self._path_of(href) for href in hrefs]
         if not any(expected_in_path in result for result in found):
             problems.append(
@@ -503,15 +594,15 @@ class Site:
             The problems found, empty when the download is a notebook with code cells.
         """
         problems: list[Problem] = []
-        page, _ = self._new_page(viewport=DESKTOP)
+        tab = self._new_tab(viewport=DESKTOP)
         try:
-            if not self._open(page, path, problems):
+            if not self._open(tab, path, problems):
                 return problems
-            hrefs = page.eval_on_selector_all(
+            hrefs = tab.page.eval_on_selector_all(
                 'a[href$=".ipynb"]', "links => links.map(a => a.href)"
             )
         finally:
-            page.context.close()
+            tab.close()
         if not hrefs:
             problems.append(Problem(path, Kind.NOTEBOOK, "no link to a .ipynb download"))
             return problems
@@ -541,16 +632,16 @@ class Site:
         problems: list[Problem] = []
         for mode in ("light", "dark"):
             for viewport in (DESKTOP, PHONE):
-                page, console_errors = self._themed_page(mode, viewport)
+                tab = self._themed_tab(mode, viewport)
                 try:
-                    if not self._open(page, path, problems):
+                    if not self._open(tab, path, problems):
                         continue
-                    problems += [Problem(path, Kind.CONSOLE, t) for t in console_errors]
-                    problems += _theme_problems(path, mode, viewport, page)
+                    problems += [Problem(path, Kind.CONSOLE, text) for text in tab.errors]
+                    problems += _theme_problems(path, mode, viewport, tab.page)
                     file = out / f"{name}-{mode}-{viewport['width']}.png"
-                    page.screenshot(path=str(file), full_page=True)
+                    tab.page.screenshot(path=str(file), full_page=True)
                 finally:
-                    page.context.close()
+                    tab.close()
         return problems
 
     def check_dark_figures(self, paths: list[str]) -> list[Problem]:
@@ -567,33 +658,31 @@ class Site:
         """
         problems: list[Problem] = []
         shown = 0
-        for path in paths:
-            page, _ = self._themed_page("dark", DESKTOP)
-            try:
-                if not self._open(page, path, problems):
+        tab = self._themed_tab("dark", DESKTOP)
+        try:
+            for path in paths:
+                if not self._open(tab, path, problems):
                     continue
-                figures = page.evaluate(_FIGURE_BACKGROUNDS)
-            finally:
-                page.context.close()
-            shown += len(figures)
-            problems += _dark_figure_problems(path, "dark mode, 1280 px", figures)
+                figures = tab.page.evaluate(_FIGURE_BACKGROUNDS)
+                shown += len(figures)
+                problems += _dark_figure_problems(path, "dark mode, 1280 px", figures)
+        finally:
+            tab.close()
         if not shown:
             where = paths[0] if paths else "(no pages)"
             detail = f"dark mode: no figure on any of {len(paths)} pages: {paths}"
             problems.append(Problem(where, Kind.THEME, detail))
         return problems
 
-    def _themed_page(self, mode: str, viewport: dict[str, int]) -> tuple[Page, list[str]]:
+    def _themed_tab(self, mode: str, viewport: dict[str, int]) -> _Tab:
         """A page for a reader who chose ``mode`` in the theme's switcher, on that screen."""
         phone = viewport is PHONE
-        page, console_errors = self._new_page(
-            viewport=viewport, color_scheme=mode, is_mobile=phone, has_touch=phone
-        )
+        tab = self._new_tab(viewport=viewport, color_scheme=mode, is_mobile=phone, has_touch=phone)
         # What the pydata theme's switcher stores, and reads before the first paint.
-        page.context.add_init_script(
+        tab.page.context.add_init_script(
             f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
         )
-        return page, console_errors
+        return tab
 
 
 def _index_of(path: str) -> str:
@@ -755,6 +844,10 @@ class _IdCollector(HTMLParser):
 # Runs in the page once it has loaded: everything the checks need, in one round trip.
 _INSPECT_PAGE = """
 async () => {
+  // After a redirect this may run in a document that is still being parsed.
+  if (document.readyState !== "complete") {
+    await new Promise((done) => addEventListener("load", done, { once: true }));
+  }
   const images = [...document.images];
   // Lazy images load only when scrolled to; a reader scrolls, so load them all.
   await Promise.all(images.map((img) => {
@@ -805,6 +898,10 @@ async () => {
     },
   };
 }
+"""
+
+_TWO_FRAMES = """
+() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))
 """
 
 _SEARCH_FINISHED = """

@@ -267,6 +267,27 @@ ShapeError: tensor: rows of different lengths</pre></div>
     assert problems == [], format_problems(problems)
 
 
+REDIRECT = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Redirect</title>'
+    '<meta http-equiv="refresh" content="0; url={target}"></head>'
+    '<body><a href="{target}">the book</a></body></html>'
+)
+
+
+def test_a_root_page_that_redirects_passes(browser: Browser, tmp_path: Path) -> None:
+    site = make_site(tmp_path, **{"index.html": REDIRECT.format(target="chapter.html")})
+    problems = check_site(site, browser)
+    assert problems == [], format_problems(problems)
+
+
+def test_a_redirect_to_a_missing_page_is_reported(browser: Browser, tmp_path: Path) -> None:
+    site = make_site(tmp_path, **{"index.html": REDIRECT.format(target="gone.html")})
+    problems = check_site(site, browser)
+    report = format_problems(problems)
+    assert Problem("index.html", Kind.HTTP, "redirects to gone.html: HTTP 404") in problems, report
+    assert {p.page for p in problems} == {"index.html"}, report
+
+
 @pytest.mark.parametrize(
     ("source", "shows"),
     [
