@@ -576,8 +576,8 @@ def _tensor_reduce(
     start value on entry; each output becomes
     ``f(...f(f(out, a[..., 0, ...]), a[..., 1, ...])..., a[..., n - 1, ...])``.
     The outputs are folded in tiles of up to ``REDUCE_TILE`` neighbours along
-    another dimension, so that the innermost loop runs across outputs, not along
-    one output's chain of dependent operations::
+    another dimension, so that several outputs are in flight at once rather
+    than one output's chain of dependent operations (see :func:`_fold_loop`)::
 
         for each tile of outputs, in parallel:
             for k < n:
