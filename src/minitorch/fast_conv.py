@@ -86,49 +86,64 @@ L2_BUDGET = 1 << 19
 
 
 def _block_dot(
-    w0: Storage,
-    w1: Storage,
-    w2: Storage,
-    w3: Storage,
-    x0: Storage,
-    x1: Storage,
-    x2: Storage,
-    x3: Storage,
+    packed: Storage,
+    channels: tuple[int, int, int, int],
+    rows: tuple[int, int],
+    j0: int,
+    j1: int,
+    padded: Storage,
+    starts: tuple[int, int, int, int],
+    line: int,
     sums: Storage,
     at: int,
 ) -> None:
-    """Add the 16 dot products ``w_c . x_p`` to ``sums[at + 4 * c + p]``.
+    """Add 16 dot products, 4 weight channels x 4 windows, to ``sums[at + 4 * c + p]``.
 
-    ``w0..w3`` are pieces of 4 weight rows, ``x0..x3`` the same pieces of 4
-    windows of the input; all have the same length.
+    For each kernel row ``mh`` in ``range(*rows)`` the piece ``j0:j1`` of
+    ``packed[channels[c], mh]`` meets the same piece of window ``p``, which
+    starts in ``padded`` at ``starts[p] + mh * line``. Short kernel rows are
+    taken together so that the 16 sums stay in registers across them.
     """
+    o0, o1, o2, o3 = channels
+    s0, s1, s2, s3 = starts
+    size = j1 - j0
     a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = 0.0
     a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = 0.0
-    for j in range(len(x0)):
-        x0j = x0[j]
-        x1j = x1[j]
-        x2j = x2[j]
-        x3j = x3[j]
-        w = w0[j]
-        a00 += w * x0j
-        a01 += w * x1j
-        a02 += w * x2j
-        a03 += w * x3j
-        w = w1[j]
-        a10 += w * x0j
-        a11 += w * x1j
-        a12 += w * x2j
-        a13 += w * x3j
-        w = w2[j]
-        a20 += w * x0j
-        a21 += w * x1j
-        a22 += w * x2j
-        a23 += w * x3j
-        w = w3[j]
-        a30 += w * x0j
-        a31 += w * x1j
-        a32 += w * x2j
-        a33 += w * x3j
+    for mh in range(rows[0], rows[1]):
+        w0 = packed[o0, mh, j0:j1]
+        w1 = packed[o1, mh, j0:j1]
+        w2 = packed[o2, mh, j0:j1]
+        w3 = packed[o3, mh, j0:j1]
+        shift = mh * line + j0
+        x0 = padded[s0 + shift : s0 + shift + size]
+        x1 = padded[s1 + shift : s1 + shift + size]
+        x2 = padded[s2 + shift : s2 + shift + size]
+        x3 = padded[s3 + shift : s3 + shift + size]
+        for j in range(size):
+            x0j = x0[j]
+            x1j = x1[j]
+            x2j = x2[j]
+            x3j = x3[j]
+            w = w0[j]
+            a00 += w * x0j
+            a01 += w * x1j
+            a02 += w * x2j
+            a03 += w * x3j
+            w = w1[j]
+            a10 += w * x0j
+            a11 += w * x1j
+            a12 += w * x2j
+            a13 += w * x3j
+            w = w2[j]
+            a20 += w * x0j
+            a21 += w * x1j
+            a22 += w * x2j
+            a23 += w * x3j
+            w = w3[j]
+            a30 += w * x0j
+            a31 += w * x1j
+            a32 += w * x2j
+            a33 += w * x3j
     block = (a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33)
     for m in range(16):
         sums[at + m] += block[m]
@@ -197,13 +212,14 @@ def _tensor_conv1d(
                 padded[start + i] = input[source + i * input_strides[1]]
 
     # The weight in the same order: step m of the window meets tap k = m (or K - 1 - m).
-    packed = np.empty((out_channels, row))
+    # (One kernel row, so that the 1D and 2D kernels share _block_dot.)
+    packed = np.empty((out_channels, 1, row))
     for o in prange(out_channels):
         for m in range(kernel_width):
             k = kernel_width - 1 - m if reverse else m
             source = o * weight_strides[0] + k * weight_strides[2]
             for i in range(in_channels):
-                packed[o, m * in_channels + i] = weight[source + i * weight_strides[1]]
+                packed[o, 0, m * in_channels + i] = weight[source + i * weight_strides[1]]
 
     # Output positions q = b * out_width + t, in groups of 4. One job: channels o0..o0+3
     # at QUADS groups. Past the last channel or position an index is clamped: the job
@@ -222,29 +238,17 @@ def _tensor_conv1d(
             q = min(first + n, positions - 1)
             b = q // out_width
             starts[n] = (b * span + q - b * out_width) * in_channels
+        channels = (
+            o0,
+            min(o0 + 1, out_channels - 1),
+            min(o0 + 2, out_channels - 1),
+            min(o0 + 3, out_channels - 1),
+        )
         for j0 in range(0, row, CHUNK):
             j1 = min(j0 + CHUNK, row)
-            w0 = packed[o0, j0:j1]
-            w1 = packed[min(o0 + 1, out_channels - 1), j0:j1]
-            w2 = packed[min(o0 + 2, out_channels - 1), j0:j1]
-            w3 = packed[min(o0 + 3, out_channels - 1), j0:j1]
             for g in range((count + 3) // 4):
-                s0 = starts[4 * g]
-                s1 = starts[4 * g + 1]
-                s2 = starts[4 * g + 2]
-                s3 = starts[4 * g + 3]
-                _block_dot_jit(
-                    w0,
-                    w1,
-                    w2,
-                    w3,
-                    padded[s0 + j0 : s0 + j1],
-                    padded[s1 + j0 : s1 + j1],
-                    padded[s2 + j0 : s2 + j1],
-                    padded[s3 + j0 : s3 + j1],
-                    sums,
-                    16 * g,
-                )
+                quad = (starts[4 * g], starts[4 * g + 1], starts[4 * g + 2], starts[4 * g + 3])
+                _block_dot_jit(packed, channels, (0, 1), j0, j1, padded, quad, 0, sums, 16 * g)
         for n in range(count):
             q = first + n
             b = q // out_width
@@ -342,7 +346,9 @@ def _tensor_conv2d(
                     packed[o, mh, mw * in_channels + i] = weight[source + i * weight_strides[1]]
 
     # Output positions q = (b * out_height + h) * out_width + w, in groups of 4, in jobs
-    # of 4 channels x QUADS groups, clamped at the ends as in the 1D kernel.
+    # of 4 channels x QUADS groups, clamped at the ends as in the 1D kernel. Kernel rows
+    # shorter than CHUNK are taken several at a time (all of a 3 x 3 kernel on 1 channel).
+    rows_together = max(1, CHUNK // row)
     o_blocks = (out_channels + 3) // 4
     image = out_height * out_width
     positions = batch * image
@@ -360,29 +366,20 @@ def _tensor_conv2d(
             h = (q - b * image) // out_width
             w = q - b * image - h * out_width
             starts[n] = ((b * span_h + h) * span_w + w) * in_channels
-        for mh in range(kernel_height):
+        channels = (
+            o0,
+            min(o0 + 1, out_channels - 1),
+            min(o0 + 2, out_channels - 1),
+            min(o0 + 3, out_channels - 1),
+        )
+        for mh0 in range(0, kernel_height, rows_together):
+            rows = (mh0, min(mh0 + rows_together, kernel_height))
             for j0 in range(0, row, CHUNK):
                 j1 = min(j0 + CHUNK, row)
-                w0 = packed[o0, mh, j0:j1]
-                w1 = packed[min(o0 + 1, out_channels - 1), mh, j0:j1]
-                w2 = packed[min(o0 + 2, out_channels - 1), mh, j0:j1]
-                w3 = packed[min(o0 + 3, out_channels - 1), mh, j0:j1]
                 for g in range((count + 3) // 4):
-                    s0 = starts[4 * g] + mh * line
-                    s1 = starts[4 * g + 1] + mh * line
-                    s2 = starts[4 * g + 2] + mh * line
-                    s3 = starts[4 * g + 3] + mh * line
+                    quad = (starts[4 * g], starts[4 * g + 1], starts[4 * g + 2], starts[4 * g + 3])
                     _block_dot_jit(
-                        w0,
-                        w1,
-                        w2,
-                        w3,
-                        padded[s0 + j0 : s0 + j1],
-                        padded[s1 + j0 : s1 + j1],
-                        padded[s2 + j0 : s2 + j1],
-                        padded[s3 + j0 : s3 + j1],
-                        sums,
-                        16 * g,
+                        packed, channels, rows, j0, j1, padded, quad, line, sums, 16 * g
                     )
         for n in range(count):
             q = first + n
