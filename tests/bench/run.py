@@ -1,9 +1,10 @@
-"""Run every benchmark and print its tables: the tensor kernels, then convolution.
+"""Run every benchmark and print its tables: the tensor kernels, convolution, training.
 
 Run it as ``nox -s bench`` (which sets two Numba threads) or directly with
-``python tests/bench/run.py``. The convolution benchmark, ``bench_conv.py``
-beside this file, is loaded by path and only if it is there; if it fails, its
-traceback is printed and the run exits with status 1 after everything else ran.
+``python tests/bench/run.py``. The benchmarks after the kernels' own
+(``bench_conv.py``, ``bench_train.py`` beside this file) are loaded by path and
+only if they are there; if one fails, its traceback is printed and the run
+exits with status 1 after everything else ran.
 """
 
 from __future__ import annotations
@@ -29,23 +30,30 @@ def _load(path: Path) -> ModuleType:
     return module
 
 
+# The benchmarks that other parts of the library own, in the order they run.
+OPTIONAL = [("Convolution", "bench_conv.py"), ("Training the book's networks", "bench_train.py")]
+
+
 def main() -> int:
     """Run the benchmarks in order; return the exit status (1 if one of them failed)."""
     print("== Tensor kernels (tests/bench/bench_ops.py) ==")
     bench_ops.main()
-    conv = HERE / "bench_conv.py"
-    print(f"\n== Convolution ({conv.relative_to(HERE.parent.parent)}) ==")
-    if not conv.exists():
-        print("not present: skipped")
-        return 0
-    try:
-        tables = _load(conv).main()
-    except Exception:
-        traceback.print_exc()
-        return 1
-    if isinstance(tables, str):
-        print(tables)
-    return 0
+    status = 0
+    for title, name in OPTIONAL:
+        path = HERE / name
+        print(f"\n== {title} (tests/bench/{name}) ==")
+        if not path.exists():
+            print("not present: skipped")
+            continue
+        try:
+            tables = _load(path).main()
+        except Exception:
+            traceback.print_exc()
+            status = 1
+            continue
+        if isinstance(tables, str):
+            print(tables)
+    return status
 
 
 if __name__ == "__main__":
