@@ -27,6 +27,7 @@ import functools
 import json
 import os
 import re
+import sys
 import threading
 import time
 import urllib.error
@@ -239,6 +240,20 @@ def relative_luminance(css_colour: str) -> float:
 LIGHT_BACKGROUND = 0.4
 
 
+# Fetches from the local server never go through a proxy named in the environment.
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class _Server(ThreadingHTTPServer):
+    """The local server; a browser that drops a connection it no longer needs is normal."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(SimpleHTTPRequestHandler):
     """Serves files quietly: the test prints the problems, not the access log."""
 
@@ -286,7 +301,7 @@ class Site:
         if not self.root.is_dir() or next(self.root.rglob("*.html"), None) is None:
             raise FileNotFoundError(f"Site: no .html file in {self.root}; build the site first")
         self.external_requests: set[str] = set()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._playwright: Playwright | None = None
         self._browser = browser
         self._owns_browser = browser is None
@@ -294,7 +309,7 @@ class Site:
 
     def __enter__(self) -> Site:
         handler = functools.partial(_Handler, directory=str(self.root))
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", 0), handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/"
         if not self._owns_browser:
@@ -531,7 +546,7 @@ class Site:
     def _fetch_ids(self, path: str) -> tuple[int, set[str]]:
         """The HTTP status of a served path and, for HTML, the ids it defines."""
         try:
-            with urllib.request.urlopen(self.url(path), timeout=10) as response:
+            with _LOCAL.open(self.url(path), timeout=10) as response:
                 status = response.status
                 body = response.read()
                 is_html = response.headers.get_content_type() == "text/html"
@@ -770,7 +785,7 @@ def _notebook_problems(path: str, href: str) -> list[Problem]:
     """Problems with one downloaded notebook: not served, not JSON, not nbformat 4, no code."""
     name = urlsplit(href).path.lstrip("/")
     try:
-        with urllib.request.urlopen(href, timeout=10) as response:
+        with _LOCAL.open(href, timeout=10) as response:
             body = response.read()
     except urllib.error.HTTPError as error:
         return [Problem(path, Kind.NOTEBOOK, f"{name}: HTTP {error.code}")]
