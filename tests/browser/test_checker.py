@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -92,7 +93,7 @@ x</pre></div>
     """,
 )
 
-NOTEBOOK = {
+NOTEBOOK: dict[str, Any] = {
     "nbformat": 4,
     "nbformat_minor": 5,
     "metadata": {},
