@@ -7,6 +7,7 @@ so a second `nox -s tests` spends its time on the tests, not on installing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -65,16 +66,19 @@ def _sphinx_args(builder: str = "html") -> list[str]:
     return ["-b", builder, "-W", "--keep-going", "-n", "-T", "-j", "1", str(ROOT), str(HTML)]
 
 
-# What a build writes next to what serve watches; a change there must not
-# trigger another build, or serve would rebuild forever.
-BUILD_WRITES = (
-    "*/_build/*",
-    "*/jupyter_execute/*",
-    "*/.ipynb_checkpoints/*",
-    "*/.jupyter_cache/*",
-    "*/__pycache__/*",
-    "*.nbi",
-    "*.nbc",
+# What `serve` does not watch, as regular expressions over absolute paths.
+# Only book/, src/ and conf.py are sources: a change to tests/, figures/, .git,
+# .venv or _build must not rebuild the book, nor must the files a build writes
+# among the sources (Numba's cache in __pycache__, executed notebooks), or
+# serve would rebuild forever.
+SERVE_IGNORE = (
+    r"^{root}/(?!book/|src/|conf\.py$)",
+    # In src/ only Python sources count (not the .egg-info an install writes).
+    r"^{root}/src/.*(?<!\.py)$",
+    r"/__pycache__/",
+    r"\.nb[ic]$",
+    r"/\.ipynb_checkpoints/",
+    r"/jupyter_execute/",
 )
 
 
@@ -96,7 +100,10 @@ def docs(session: nox.Session) -> None:
 def serve(session: nox.Session) -> None:
     """Preview the book with live reload; edits to book/ or src/ rebuild it."""
     _install(session, "serve")
-    ignores = [arg for pattern in BUILD_WRITES for arg in ("--ignore", pattern)]
+    root = re.escape(ROOT.resolve().as_posix())
+    ignores = [
+        arg for pattern in SERVE_IGNORE for arg in ("--re-ignore", pattern.replace("{root}", root))
+    ]
     port = os.environ.get("PORT", "8000")
     session.run(
         "sphinx-autobuild",
