@@ -152,6 +152,46 @@ def _block_dot(
 _block_dot_jit = numba.njit(inline="always", cache=True, fastmath=_FASTMATH)(_block_dot)
 
 
+def _single_dot(
+    packed: Storage,
+    rows: tuple[int, int],
+    j0: int,
+    j1: int,
+    padded: Storage,
+    starts: tuple[int, int, int, int],
+    line: int,
+    sums: Storage,
+    at: int,
+) -> None:
+    """:func:`_block_dot` for a single output channel: 4 dot products into ``sums[at + p]``.
+
+    With one channel the 4 x 4 block would compute every sum four times.
+    """
+    s0, s1, s2, s3 = starts
+    size = j1 - j0
+    a0 = a1 = a2 = a3 = 0.0
+    for mh in range(rows[0], rows[1]):
+        w = packed[0, mh, j0:j1]
+        shift = mh * line + j0
+        x0 = padded[s0 + shift : s0 + shift + size]
+        x1 = padded[s1 + shift : s1 + shift + size]
+        x2 = padded[s2 + shift : s2 + shift + size]
+        x3 = padded[s3 + shift : s3 + shift + size]
+        for j in range(size):
+            wj = w[j]
+            a0 += wj * x0[j]
+            a1 += wj * x1[j]
+            a2 += wj * x2[j]
+            a3 += wj * x3[j]
+    sums[at] += a0
+    sums[at + 1] += a1
+    sums[at + 2] += a2
+    sums[at + 3] += a3
+
+
+_single_dot_jit = numba.njit(inline="always", cache=True, fastmath=_FASTMATH)(_single_dot)
+
+
 def _tensor_conv1d(
     out: Storage,
     out_shape: Shape,
@@ -232,12 +272,20 @@ def _tensor_conv1d(
         o0 = job % o_blocks * 4
         first = job // o_blocks * QUADS * 4
         count = min(QUADS * 4, positions - first)
-        starts = np.empty(QUADS * 4, np.int64)
         sums = np.zeros(QUADS * 16)
+        # Where each position's window starts in `padded` and its output in `out`:
+        # step (b, t) along from the job's first position (repeating the last one).
+        places = np.empty((QUADS * 4, 2), np.int64)
+        b = first // out_width
+        t = first - b * out_width
         for n in range(QUADS * 4):
-            q = min(first + n, positions - 1)
-            b = q // out_width
-            starts[n] = (b * span + q - b * out_width) * in_channels
+            places[n, 0] = (b * span + t) * in_channels
+            places[n, 1] = b * out_strides[0] + t * out_strides[2]
+            if first + n + 1 < positions:
+                t += 1
+                if t == out_width:
+                    t = 0
+                    b += 1
         channels = (
             o0,
             min(o0 + 1, out_channels - 1),
@@ -247,12 +295,18 @@ def _tensor_conv1d(
         for j0 in range(0, row, CHUNK):
             j1 = min(j0 + CHUNK, row)
             for g in range((count + 3) // 4):
-                quad = (starts[4 * g], starts[4 * g + 1], starts[4 * g + 2], starts[4 * g + 3])
-                _block_dot_jit(packed, channels, (0, 1), j0, j1, padded, quad, 0, sums, 16 * g)
+                quad = (
+                    places[4 * g, 0],
+                    places[4 * g + 1, 0],
+                    places[4 * g + 2, 0],
+                    places[4 * g + 3, 0],
+                )
+                if out_channels == 1:
+                    _single_dot_jit(packed, (0, 1), j0, j1, padded, quad, 0, sums, 16 * g)
+                else:
+                    _block_dot_jit(packed, channels, (0, 1), j0, j1, padded, quad, 0, sums, 16 * g)
         for n in range(count):
-            q = first + n
-            b = q // out_width
-            at = b * out_strides[0] + (q - b * out_width) * out_strides[2]
+            at = places[n, 1]
             for c in range(min(4, out_channels - o0)):
                 value = sums[16 * (n // 4) + 4 * c + n % 4]
                 if accumulate:
@@ -358,14 +412,23 @@ def _tensor_conv2d(
         o0 = job % o_blocks * 4
         first = job // o_blocks * QUADS * 4
         count = min(QUADS * 4, positions - first)
-        starts = np.empty(QUADS * 4, np.int64)
         sums = np.zeros(QUADS * 16)
+        # Window starts and output offsets, stepping (b, h, w) as in the 1D kernel.
+        places = np.empty((QUADS * 4, 2), np.int64)
+        b = first // image
+        h = (first - b * image) // out_width
+        w = first - b * image - h * out_width
         for n in range(QUADS * 4):
-            q = min(first + n, positions - 1)
-            b = q // image
-            h = (q - b * image) // out_width
-            w = q - b * image - h * out_width
-            starts[n] = ((b * span_h + h) * span_w + w) * in_channels
+            places[n, 0] = ((b * span_h + h) * span_w + w) * in_channels
+            places[n, 1] = b * out_strides[0] + h * out_strides[2] + w * out_strides[3]
+            if first + n + 1 < positions:
+                w += 1
+                if w == out_width:
+                    w = 0
+                    h += 1
+                    if h == out_height:
+                        h = 0
+                        b += 1
         channels = (
             o0,
             min(o0 + 1, out_channels - 1),
@@ -377,16 +440,20 @@ def _tensor_conv2d(
             for j0 in range(0, row, CHUNK):
                 j1 = min(j0 + CHUNK, row)
                 for g in range((count + 3) // 4):
-                    quad = (starts[4 * g], starts[4 * g + 1], starts[4 * g + 2], starts[4 * g + 3])
-                    _block_dot_jit(
-                        packed, channels, rows, j0, j1, padded, quad, line, sums, 16 * g
+                    quad = (
+                        places[4 * g, 0],
+                        places[4 * g + 1, 0],
+                        places[4 * g + 2, 0],
+                        places[4 * g + 3, 0],
                     )
+                    if out_channels == 1:
+                        _single_dot_jit(packed, rows, j0, j1, padded, quad, line, sums, 16 * g)
+                    else:
+                        _block_dot_jit(
+                            packed, channels, rows, j0, j1, padded, quad, line, sums, 16 * g
+                        )
         for n in range(count):
-            q = first + n
-            b = q // image
-            h = (q - b * image) // out_width
-            w = q - b * image - h * out_width
-            at = b * out_strides[0] + h * out_strides[2] + w * out_strides[3]
+            at = places[n, 1]
             for c in range(min(4, out_channels - o0)):
                 value = sums[16 * (n // 4) + 4 * c + n % 4]
                 if accumulate:
