@@ -141,3 +141,11 @@ def test_to_string_matches_the_book_printout() -> None:
     t = minitorch.tensor([[1, 2, 3], [4, 5, 6]])
     assert str(t) == "[\n    [1.00 2.00 3.00]\n    [4.00 5.00 6.00]]"
     assert str(minitorch.tensor([18, 28, 38])) == "[18.00 28.00 38.00]"
+
+
+def test_empty_and_scalar_shapes() -> None:
+    # A size 1 stretches to 0 as it does to any size (NumPy's rule).
+    assert shape_broadcast((0, 1), (3,)) == (0, 3)
+    assert (minitorch.zeros((0, 3)) + minitorch.ones((3,))).shape == (0, 3)
+    assert strides_from_shape(()) == ()
+    assert minitorch.ones(()).shape == ()

@@ -101,6 +101,8 @@ def shape_broadcast(shape1: UserShape, shape2: UserShape) -> tuple[int, ...]:
 
     >>> shape_broadcast((2, 1, 4), (3, 1))
     (2, 3, 4)
+    >>> shape_broadcast((0, 1), (3,))
+    (0, 3)
     >>> shape_broadcast((2, 3), (4, 3))
     Traceback (most recent call last):
     ...
@@ -116,7 +118,8 @@ def shape_broadcast(shape1: UserShape, shape2: UserShape) -> tuple[int, ...]:
                 f"broadcast: shapes {tuple(shape1)} and {tuple(shape2)} do not broadcast: "
                 f"aligned on the right, sizes {x} and {y} differ and neither is 1"
             )
-        out.append(max(x, y))
+        # A size 1 stretches to the other size, including 0.
+        out.append(y if x == 1 else x)
     return tuple(out)
 
 
@@ -125,10 +128,14 @@ def strides_from_shape(shape: UserShape) -> tuple[int, ...]:
 
     >>> strides_from_shape((2, 3, 4))
     (12, 4, 1)
+    >>> strides_from_shape(())
+    ()
     """
-    strides = [1]
-    for size in reversed(shape[1:]):
-        strides.insert(0, strides[0] * size)
+    strides: list[int] = []
+    step = 1
+    for size in reversed(shape):
+        strides.insert(0, step)
+        step *= size
     return tuple(strides)
 
 
