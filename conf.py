@@ -17,8 +17,8 @@ from sphinx.application import Sphinx
 ROOT = Path(__file__).resolve().parent
 SRC = ROOT / "src" / "minitorch"
 
-# Two cores: Numba gets both; pages run one after another. The kernel process
-# inherits these, so a bare `sphinx-build` behaves like `nox -s docs`.
+# Each page's kernel gives Numba two threads (`sphinx-build -j auto` runs pages
+# side by side). Kernels inherit these, so a bare sphinx-build acts like `nox -s docs`.
 os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
