@@ -23,7 +23,7 @@ from .tensor import (
     zeros,
     zeros_like,
 )
-from .tensor_data import TensorData, index_to_position, shape_broadcast, to_index, broadcast_index
+from .tensor_data import TensorData, broadcast_index, index_to_position, shape_broadcast, to_index
 from .tensor_functions import Conv1dFun, Conv2dFun, Function
 from .tensor_ops import SimpleOps, TensorBackend, TensorOps
 from .unroll import unroll1d, unroll2d, unroll_channels
