@@ -1,7 +1,8 @@
 """MiniTorch: strided tensors, reverse-mode autodiff, Numba kernels and convolution.
 
-The names a user needs are re-exported here; each comes from the module that
-owns it, listed below in the order the layers build on each other.
+The names a user needs are re-exported here, each imported by name from the
+module that owns it, so ``minitorch.conv1d`` and ``minitorch.convolution.conv1d``
+are the same function.
 """
 
 from . import datasets, nn
