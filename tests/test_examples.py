@@ -1,4 +1,4 @@
-"""Tests of minitorch.datasets and the training examples: data, augmentation, short training runs.
+"""Tests of minitorch.datasets and the training examples: the data and short training runs.
 
 The accuracy claims are measured by tests/bench/bench_train.py, not here: these
 runs are a few steps long and check that learning happens at all.
@@ -40,6 +40,16 @@ def test_digits_split_is_stratified_scaled_and_seeded(digit_data) -> None:
     assert not np.array_equal(other.test_labels.to_numpy(), test_y)
 
 
+def test_digits_padding_adds_a_zero_border(digit_data) -> None:
+    padded = datasets.load_digits(padding=2)
+    images = padded.train_inputs.to_numpy()
+    assert images.shape == (1438, 1, 12, 12)
+    np.testing.assert_array_equal(images[:, :, 2:10, 2:10], digit_data.train_inputs.to_numpy())
+    border = images.copy()
+    border[:, :, 2:10, 2:10] = 0.0
+    assert not border.any()
+
+
 def test_make_signals_hides_each_pattern_at_its_start() -> None:
     signals, labels, starts = datasets.make_signals(50, length=20, noise=0.0, seed=3)
     assert set(labels.tolist()) == {0, 1, 2, 3}
@@ -74,24 +84,13 @@ def test_load_signals_shapes() -> None:
         (lambda: datasets.make_signals(3, length=5), "length >= the pattern width 8"),
         (lambda: datasets.make_signals(3, noise=-1.0), "noise must be non-negative"),
         (lambda: datasets.load_digits(test_fraction=1.0), r"\(0, 1\), got 1.0"),
+        (lambda: datasets.load_digits(padding=-1), "padding must be non-negative, got -1"),
+        (lambda: digits.DigitsCNN(image_size=10), "multiple of 4"),
     ],
 )
 def test_bad_data_arguments(call, message) -> None:
     with pytest.raises(ArgumentError, match=message):
         call()
-
-
-# -------------------------------------------------------------- augmentation
-def test_shift_images_matches_a_loop_reference() -> None:
-    images = np.random.default_rng(0).uniform(size=(6, 2, 5, 4))
-    moved = digits.shift_images(images, np.random.default_rng(1), max_shift=2)
-    generator = np.random.default_rng(1)
-    top = generator.integers(0, 5, size=6)
-    left = generator.integers(0, 5, size=6)
-    for n in range(6):
-        padded = np.pad(images[n], ((0, 0), (2, 2), (2, 2)))
-        expected = padded[:, top[n] : top[n] + 5, left[n] : left[n] + 4]
-        np.testing.assert_array_equal(moved[n], expected)
 
 
 # ------------------------------------------------------------------ training
@@ -114,8 +113,8 @@ def test_digits_cnn_learns_a_small_subset(digit_data) -> None:
 
 def test_digits_training_is_repeatable(digit_data) -> None:
     data = digit_data.head(64, 32)
-    first = digits.train(epochs=1, seed=4, progress=False, data=data, augment=True)
-    second = digits.train(epochs=1, seed=4, progress=False, data=data, augment=True)
+    first = digits.train(epochs=1, seed=4, progress=False, data=data)
+    second = digits.train(epochs=1, seed=4, progress=False, data=data)
     assert first.batch_losses == second.batch_losses
 
 

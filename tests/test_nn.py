@@ -117,9 +117,11 @@ def test_max_gradient() -> None:
     gradcheck(lambda x: nn.max(x, 1), image_arrays((3, 4), 3), backend=SIMPLE)
 
 
-def test_argmax_is_one_hot_without_ties() -> None:
-    x = minitorch.tensor(image_arrays((5, 7), 4))
-    assert nn.argmax(x, 1).sum(1).to_numpy().ravel().tolist() == [1.0] * 5
+def test_argmax_is_a_constant_one_hot_without_ties() -> None:
+    x = minitorch.tensor(image_arrays((5, 7), 4), requires_grad=True)
+    hot = nn.argmax(x, 1)
+    assert hot.sum(1).to_numpy().ravel().tolist() == [1.0] * 5
+    assert not hot.requires_grad
 
 
 # ------------------------------------------------------------------- softmax

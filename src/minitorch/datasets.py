@@ -110,7 +110,10 @@ def stratified_split(
 
 
 def load_digits(
-    test_fraction: float = 0.2, seed: int = 0, backend: TensorBackend | None = None
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    padding: int = 0,
+    backend: TensorBackend | None = None,
 ) -> DataSplit:
     """Scikit-learn's 8 x 8 handwritten digits, split (stratified, shuffled) into train and test.
 
@@ -118,9 +121,16 @@ def load_digits(
     a channel dimension: inputs are ``N x 1 x 8 x 8``, labels the digits 0-9.
     The data ship inside scikit-learn, so nothing is downloaded.
 
+    ``padding`` surrounds each image with a border of zeros. The library's
+    convolutions are anchored top-left (output pixel ``(y, x)`` sees the window
+    starting there), so on a bare image the pixels of the top row and left
+    column are never in the middle of a window; a border lets every pixel be
+    seen from all sides.
+
     Args:
         test_fraction: the share of each digit held out for testing.
         seed: the seed of the split; the same seed gives the same split.
+        padding: the width of the zero border added on every side.
         backend: the tensors' backend (the fast one by default).
 
     >>> data = load_digits()
@@ -128,12 +138,18 @@ def load_digits(
     ((1438, 1, 8, 8), (359, 1, 8, 8))
     >>> float(data.train_inputs.to_numpy().max())
     1.0
+    >>> load_digits(padding=2).test_inputs.shape
+    (359, 1, 12, 12)
 
     """
     from sklearn.datasets import load_digits as sklearn_digits
 
+    if padding < 0:
+        raise ArgumentError(f"load_digits: padding must be non-negative, got {padding}")
+
     digits = sklearn_digits()
     images = digits.images.astype(np.float64) / 16.0
+    images = np.pad(images, ((0, 0), (padding, padding), (padding, padding)))
     labels = digits.target.astype(np.int64)
     train, test = stratified_split(labels, test_fraction, seed)
     return DataSplit(

@@ -30,8 +30,6 @@ from ..errors import ArgumentError
 from ..modules import Module
 from ..tensor import Tensor, from_numpy
 
-Array = npt.NDArray[np.float64]
-
 
 @dataclass
 class EpochReport:
@@ -155,7 +153,6 @@ def fit(
     batch_size: int,
     seed: int,
     progress: Progress = True,
-    augment: Callable[[Array, np.random.Generator], Array] | None = None,
     schedule: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``data.train_*`` with mini-batches, evaluating on ``data.test_*``.
@@ -167,10 +164,9 @@ def fit(
         zero_grad: clears the gradients (``optimizer.zero_grad``).
         epochs: the number of passes over the training set.
         batch_size: the number of examples per step.
-        seed: seeds the shuffling, the augmentation and dropout.
+        seed: seeds the shuffling and dropout.
         progress: True prints a line per epoch, False prints nothing, and a
             function is called with each :class:`EpochReport`.
-        augment: optionally changes each batch of inputs (as NumPy) before use.
         schedule: called with the epoch number before each epoch (to set a learning rate).
 
     Returns:
@@ -198,8 +194,8 @@ def fit(
         total = 0.0
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            batch = inputs[rows] if augment is None else augment(inputs[rows], generator)
-            loss = nn.cross_entropy(model(from_numpy(batch, backend=backend)), labels[rows])
+            batch = from_numpy(inputs[rows], backend=backend)
+            loss = nn.cross_entropy(model(batch), labels[rows])
             zero_grad()
             loss.backward()
             optimizer()
