@@ -7,6 +7,7 @@ Every code cell runs; a cell that raises fails the build and names its page and 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -82,9 +83,18 @@ nb_mime_priority_overrides = [
 # --- HTML -------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = "MiniTorch: convolution from the ground up"
-html_static_path = ["book/_static"]
+# MathJax is served from the site itself (the files ship in the sphinx-mathjax-offline
+# package), so formulas render offline too; the default loads it from a CDN.
+_MATHJAX_STATIC = Path(importlib.util.find_spec("sphinx-mathjax-offline").origin).parent / "static"
+mathjax_path = "mathjax/tex-chtml.js"
+html_static_path = ["book/_static", str(_MATHJAX_STATIC)]
 html_css_files = ["book.css"]
 html_last_updated_fmt = None
+# A first-time reader has no stored light/dark choice: follow the system's. Left
+# empty, the theme logs "Got invalid theme mode" to the console on every page.
+html_context = {"default_mode": "auto"}
+# The site's root redirects to the book's first page (root_doc lives in book/).
+html_extra_path = ["book/_extra"]
 html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": True,
