@@ -39,11 +39,6 @@ class Context:
             return
         self.saved_values = values
 
-    @property
-    def saved_tensors(self) -> tuple[Any, ...]:
-        """The saved values (the name PyTorch uses)."""
-        return self.saved_values
-
 
 @dataclass
 class History:

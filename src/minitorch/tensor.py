@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from . import rng
 from .autodiff import History, backpropagate
-from .errors import ArgumentError, GradientError, IndexingError, ShapeError
+from .errors import GradientError, IndexingError, ShapeError
 from .fast_ops import FastOps
 from .tensor_data import Shape, Storage, Strides, TensorData, shape_broadcast, strides_from_shape
 from .tensor_functions import (
@@ -257,10 +257,6 @@ class Tensor:
                 out = out.f.add_reduce(out, d)
         return out.contiguous()._reshape(self.shape)
 
-    def zero_grad_(self) -> None:
-        """Forget the accumulated gradient."""
-        self.grad = None
-
     # ------------------------------------------------------------ operations
     def _ensure(self, b: float | int | Tensor) -> Tensor:
         if isinstance(b, Tensor):
@@ -419,13 +415,8 @@ class Tensor:
         """
         if len(order) == 1 and isinstance(order[0], Sequence):
             order = tuple(order[0])
-        order = tuple(int(o) for o in order)
-        if sorted(order) != list(range(self.dims)):
-            raise ArgumentError(
-                f"permute: order {order} is not a permutation of {tuple(range(self.dims))} "
-                f"for a tensor of shape {self.shape}"
-            )
-        return Permute.apply(self, order=order)
+        # TensorData.permute rejects an order that is not a permutation.
+        return Permute.apply(self, order=tuple(int(o) for o in order))
 
     def _transpose(self) -> Tensor:
         order = list(range(self.dims))

@@ -217,15 +217,6 @@ class TensorData:
             for size, s, e in zip(self.shape, self.strides, expected, strict=True)
         )
 
-    @staticmethod
-    def shape_broadcast(shape_a: UserShape, shape_b: UserShape) -> tuple[int, ...]:
-        """Return the broadcast of two shapes (see :func:`shape_broadcast`).
-
-        >>> TensorData.shape_broadcast((3, 1), (1, 4))
-        (3, 4)
-        """
-        return shape_broadcast(shape_a, shape_b)
-
     def index(self, index: int | UserIndex) -> int:
         """Return the storage position of ``index``, checking it against the shape.
 
