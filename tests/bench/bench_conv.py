@@ -355,6 +355,38 @@ def _torch_candidates(
     return forward, forward_backward
 
 
+def _torch_pieces(
+    torch: Any, layer: Layer, arrays: Sequence[np.ndarray]
+) -> tuple[Callable[[], object], Callable[[], object], Callable[[], object]]:
+    """PyTorch float64's backward alone, its input gradient alone, its weight + bias gradients."""
+    x, w, b = (torch.tensor(a, requires_grad=True) for a in arrays[:3])
+    grad = torch.tensor(arrays[3])
+    out = _torch_conv(torch, layer)(x, w, b)
+    args = (
+        grad,
+        x.detach(),
+        w.detach(),
+        [layer.out_channels],
+        list(layer.arg("stride")),
+        list(layer.arg("padding")),
+        list(layer.arg("dilation")),
+        layer.transposed,
+        list(layer.arg("output_padding")),
+        layer.groups,
+    )
+    backward_op = torch.ops.aten.convolution_backward
+
+    def backward() -> None:
+        x.grad = w.grad = b.grad = None
+        out.backward(grad, retain_graph=True)
+
+    return (
+        backward,
+        lambda: backward_op(*args, [True, False, False]),
+        lambda: backward_op(*args, [False, True, True]),
+    )
+
+
 def _torch_results(torch: Any, layer: Layer, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     x, w, b = (torch.tensor(a, requires_grad=True) for a in arrays[:3])
     out = _torch_conv(torch, layer)(x, w, b)
@@ -399,6 +431,41 @@ def _minitorch_candidates(
     return forward, forward_backward
 
 
+def _minitorch_pieces(
+    layer: Layer, arrays: Sequence[np.ndarray]
+) -> tuple[Callable[[], object], Callable[[], object]]:
+    """minitorch's backward alone (on a graph built once), and its input gradient alone.
+
+    The input gradient is the public adjoint: ``conv_transpose*d`` of the
+    output's gradient for a convolution (with the output_padding that gives back
+    the input's size), ``conv*d`` for a transposed one.
+    """
+    x, w, b = (minitorch.tensor(a, requires_grad=True) for a in arrays[:3])
+    grad = minitorch.tensor(arrays[3])
+    out = _minitorch_conv(layer)(x, w, b)
+
+    def backward() -> None:
+        x.grad = w.grad = b.grad = None
+        out.backward(grad)
+
+    kwargs = layer.kwargs()
+    if layer.transposed:
+        del kwargs["output_padding"]
+        adjoint = getattr(minitorch, f"conv{layer.dims}d")
+    else:
+        produced = Layer(**{**layer.__dict__, "transposed": True, "size": layer.out_size})
+        missing = [n - m for n, m in zip(layer.size, produced.out_size, strict=True)]
+        kwargs["output_padding"] = tuple(missing)
+        adjoint = getattr(minitorch, f"conv_transpose{layer.dims}d")
+    weight = minitorch.tensor(arrays[1])
+
+    def grad_input() -> Any:
+        with minitorch.no_grad():
+            return adjoint(grad, weight, None, **kwargs)
+
+    return backward, grad_input
+
+
 def _minitorch_results(layer: Layer, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     x, w, b = (minitorch.tensor(a, requires_grad=True) for a in arrays[:3])
     out = _minitorch_conv(layer)(x, w, b)
@@ -410,9 +477,8 @@ def _minitorch_results(layer: Layer, arrays: Sequence[np.ndarray]) -> list[np.nd
 
 def _check(name: str, got: Sequence[np.ndarray], want: Sequence[np.ndarray], layer: Layer) -> None:
     """Refuse to time implementations that disagree (a sanity check; the tests are the proof)."""
-    for what, a, e in zip(
-        ("output", "grad_input", "grad_weight", "grad_bias"), got, want, strict=True
-    ):
+    names = ("output", "grad_input", "grad_weight", "grad_bias")
+    for what, a, e in zip(names[: len(got)], got, want, strict=True):
         if a.shape != e.shape or not np.allclose(a, e, rtol=TOLERANCE, atol=TOLERANCE):
             error = (
                 np.max(np.abs(a - e)) if a.shape == e.shape else f"shape {a.shape} != {e.shape}"
@@ -497,6 +563,11 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         "--only", nargs="+", default=[], metavar="WORD", help="layers whose name contains a WORD"
     )
     parser.add_argument("--list", action="store_true", help="list the layers and exit")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also time backward alone and its input gradient alone (minitorch and torch64)",
+    )
     return parser.parse_args(list(argv))
 
 
@@ -557,10 +628,18 @@ def main(argv: Sequence[str] = ()) -> dict[str, dict[str, float]]:
             for tag, dtype in (("pt", torch.float64), ("pt32", torch.float32)):
                 fwd, fwd_bwd = _torch_candidates(torch, layer, arrays, dtype)
                 candidates[f"{tag} fwd"], candidates[f"{tag} f+b"] = fwd, fwd_bwd
+        if args.profile and mine and torch is not None:
+            candidates["mt bwd"], candidates["mt gin"] = _minitorch_pieces(layer, arrays)
+            adjoint = candidates["mt gin"]().to_numpy()
+            _check("minitorch adjoint (grad_input)", [adjoint], reference[1:2], layer)
+            pieces = _torch_pieces(torch, layer, arrays)
+            candidates["pt bwd"], candidates["pt gin"], candidates["pt gwb"] = pieces
         results[layer.name] = median_times(candidates, repeats=repeats)
         print(f"  measured {layer.name}", flush=True)
 
     _print_tables(layers, results, mine, torch is not None)
+    if args.profile and mine and torch is not None:
+        _print_profile(layers, results)
     if not args.quick and mine:
         inside, whole = time_to_first_conv2d()
         print(
@@ -637,6 +716,31 @@ def _print_tables(
                     f"{len(ratios) - missed}/{len(ratios)} layers <= {TARGET_EACH:g}x"
                 )
             print(line)
+
+
+def _print_profile(layers: Sequence[Layer], results: dict[str, dict[str, float]]) -> None:
+    """Where the time goes: forward, backward, and backward split into grad_input and the rest."""
+    headers = ["layer", "fwd ms mt/t64", "bwd ms mt/t64", "grad_input ms mt/t64", "rest ms mt/t64"]
+    headers += ["fwd x", "bwd x", "grad_input x", "rest x"]
+    rows = []
+    for layer in layers:
+        t = results[layer.name]
+        # "rest": minitorch's backward less its input gradient (weight and bias
+        # gradients, autodiff); PyTorch's weight and bias gradients measured alone.
+        rest = max(t["mt bwd"] - t["mt gin"], 1e-9)
+        pairs = [
+            (t["mt fwd"], t["pt fwd"]),
+            (t["mt bwd"], t["pt bwd"]),
+            (t["mt gin"], t["pt gin"]),
+            (rest, t["pt gwb"]),
+        ]
+        row = [layer.name] + [f"{ms(a)} / {ms(b)}" for a, b in pairs]
+        rows.append(row + [ratio(a, b) for a, b in pairs])
+    print("\nprofile: minitorch / torch64 ms; grad_input alone is minitorch's public adjoint")
+    print("(conv_transpose*d of the output's gradient, or conv*d for a transposed layer) and")
+    print("torch's convolution_backward; rest is minitorch's backward less that, against")
+    print("torch's weight + bias gradients")
+    print(format_table(headers, rows))
 
 
 if __name__ == "__main__":
