@@ -33,6 +33,8 @@ KNOWN_TAGS = {
     "remove-output",
     "hide-input",
     "hide-output",
+    # An exercise's solution code: one collapsed block for the code and its output.
+    "hide-cell",
     "raises-exception",
 }
 FIGURE_CALL = re.compile(r"\bfigure\(")
