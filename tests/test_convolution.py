@@ -4,11 +4,17 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
+import conv_reference as ref
 import minitorch
-from conv_reference import conv1d as np_conv1d
-from conv_reference import conv1d_grads, conv2d_grads, conv_case, strided_tensor
-from conv_reference import conv2d as np_conv2d
-from minitorch import ShapeError, conv1d, conv2d, tensor
+from conv_reference import conv_case, strided_tensor
+from minitorch import (
+    ShapeError,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    tensor,
+)
 from strategies import BACKENDS, gradcheck
 
 # Sums of at most a few hundred products of N(0, 1) numbers: float64 rounding is ~1e-14.
@@ -60,51 +66,117 @@ def test_conv2d_is_anchored_top_left() -> None:
 
 
 # ------------------------------------------------------- against the NumPy reference
-@settings(max_examples=25, deadline=None)
+def _run_case(case: dict, dims: int, backend=None) -> None:
+    """Forward and every gradient of one drawn case against the NumPy reference."""
+    x = strided_tensor(case["x"], case["x_order"], requires_grad=True, backend=backend)
+    w = strided_tensor(case["w"], case["w_order"], requires_grad=True, backend=backend)
+    b = tensor(case["b"], requires_grad=True, backend=backend) if case["bias"] else None
+    options = {k: case[k] for k in ("stride", "dilation", "groups")}
+    if "output_padding" in case:
+        op = conv_transpose1d if dims == 1 else conv_transpose2d
+        out = op(
+            x, w, b, padding=case["padding"], output_padding=case["output_padding"], **options
+        )
+        expected = ref.conv_transpose(
+            case["x"],
+            case["w"],
+            case["stride"],
+            case["padding"],
+            case["output_padding"],
+            case["dilation"],
+            case["groups"],
+        )
+        # its gradients: the input's is the convolution it transposes; the weight's
+        # is that convolution's weight gradient with input and output exchanged
+        pairs = tuple((p, p) for p in case["padding"])
+        grad_output, grad_weight = ref.conv_grads(
+            case["g"],
+            case["w"],
+            case["x"],
+            case["stride"],
+            pairs,
+            case["dilation"],
+            case["groups"],
+        )
+        grad_input = ref.conv(
+            case["g"], case["w"], case["stride"], pairs, case["dilation"], case["groups"]
+        )[(slice(None), slice(None), *(slice(0, n) for n in case["x"].shape[2:]))]
+        del grad_output
+    else:
+        op = conv1d if dims == 1 else conv2d
+        out = op(x, w, b, padding=case["padding"], **options)
+        args = (case["stride"], case["padding"], case["dilation"], case["groups"])
+        expected = ref.conv(case["x"], case["w"], *args)
+        grad_input, grad_weight = ref.conv_grads(case["x"], case["w"], case["g"], *args)
+    if b is not None:
+        expected = expected + case["b"].reshape(-1, *(1,) * dims)
+    close(out, expected)
+    out.backward(strided_tensor(case["g"], case["g_order"], backend=backend))
+    assert x.grad is not None and w.grad is not None
+    close(x.grad, grad_input)
+    close(w.grad, grad_weight)
+    if b is not None:
+        assert b.grad is not None
+        close(b.grad, case["g"].sum(axis=(0, *range(2, 2 + dims))))
+
+
+@settings(max_examples=40, deadline=None)
 @given(conv_case(dims=1))
 def test_conv1d_forward_and_gradients_match_numpy(case: dict) -> None:
-    x = strided_tensor(case["x"], case["x_order"], requires_grad=True)
-    w = strided_tensor(case["w"], case["w_order"], requires_grad=True)
-    out = conv1d(x, w)
-    close(out, np_conv1d(case["x"], case["w"]))
-    out.backward(strided_tensor(case["g"], case["g_order"]))
-    grad_input, grad_weight = conv1d_grads(case["x"], case["w"], case["g"])
-    assert x.grad is not None and w.grad is not None
-    close(x.grad, grad_input)
-    close(w.grad, grad_weight)
+    _run_case(case, 1)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(conv_case(dims=2))
 def test_conv2d_forward_and_gradients_match_numpy(case: dict) -> None:
-    x = strided_tensor(case["x"], case["x_order"], requires_grad=True)
-    w = strided_tensor(case["w"], case["w_order"], requires_grad=True)
-    out = conv2d(x, w)
-    close(out, np_conv2d(case["x"], case["w"]))
-    out.backward(strided_tensor(case["g"], case["g_order"]))
-    grad_input, grad_weight = conv2d_grads(case["x"], case["w"], case["g"])
-    assert x.grad is not None and w.grad is not None
-    close(x.grad, grad_input)
-    close(w.grad, grad_weight)
+    _run_case(case, 2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(conv_case(dims=1, transposed=True))
+def test_conv_transpose1d_forward_and_gradients_match_numpy(case: dict) -> None:
+    _run_case(case, 1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(conv_case(dims=2, transposed=True))
+def test_conv_transpose2d_forward_and_gradients_match_numpy(case: dict) -> None:
+    _run_case(case, 2)
+
+
+@settings(max_examples=8, deadline=None)
+@given(conv_case(dims=2), conv_case(dims=1, transposed=True))
+def test_plain_backend_matches_numpy_too(case: dict, transposed: dict) -> None:
+    _run_case(case, 2, backend=BACKENDS["simple"])
+    _run_case(transposed, 1, backend=BACKENDS["simple"])
 
 
 def test_numpy_reference_agrees_with_the_definition() -> None:
-    # The reference itself, against the formula written as plain loops.
+    # The reference itself, against the formula written as plain loops with every option.
     rng = np.random.default_rng(3)
-    x = rng.normal(size=(2, 3, 5))
-    w = rng.normal(size=(4, 3, 7))
-    expected = np.zeros((2, 4, 5))
-    for b, o, t, i, k in np.ndindex(2, 4, 5, 3, 7):
-        if t + k < 5:
-            expected[b, o, t] += w[o, i, k] * x[b, i, t + k]
-    np.testing.assert_allclose(np_conv1d(x, w), expected, rtol=1e-12)
-    x2 = rng.normal(size=(1, 2, 3, 4))
-    w2 = rng.normal(size=(2, 2, 2, 5))
-    expected2 = np.zeros((1, 2, 3, 4))
-    for b, o, h, c, i, kh, kw in np.ndindex(1, 2, 3, 4, 2, 2, 5):
-        if h + kh < 3 and c + kw < 4:
-            expected2[b, o, h, c] += w2[o, i, kh, kw] * x2[b, i, h + kh, c + kw]
-    np.testing.assert_allclose(np_conv2d(x2, w2), expected2, rtol=1e-12)
+    groups, stride, dilation, (lo, hi) = 2, 2, 3, (2, 1)
+    x = rng.normal(size=(2, 4, 9))
+    w = rng.normal(size=(6, 2, 3))
+    width = (9 + lo + hi - dilation * 2 - 1) // stride + 1
+    expected = np.zeros((2, 6, width))
+    for b, o, t, c, k in np.ndindex(2, 6, width, 2, 3):
+        n = t * stride + k * dilation - lo
+        if 0 <= n < 9:
+            g = o // 3
+            expected[b, o, t] += w[o, c, k] * x[b, g * 2 + c, n]
+    np.testing.assert_allclose(
+        ref.conv(x, w, (stride,), ((lo, hi),), (dilation,), groups), expected, rtol=1e-12
+    )
+    # the transposed convolution as PyTorch documents it: each input cell adds a
+    # scaled copy of the kernel, stride cells after the previous one
+    y = rng.normal(size=(1, 2, 3))
+    k = rng.normal(size=(2, 1, 2))
+    full = np.zeros((1, 1, (3 - 1) * 2 + 2))
+    for i, t, kk in np.ndindex(2, 3, 2):
+        full[0, 0, t * 2 + kk] += y[0, i, t] * k[i, 0, kk]
+    np.testing.assert_allclose(
+        ref.conv_transpose(y, k, (2,), (1,), (0,), (1,), 1), full[:, :, 1:-1], rtol=1e-12
+    )
 
 
 # ------------------------------------------------------------ central differences

@@ -7,7 +7,7 @@ are the same function.
 
 from . import datasets, nn
 from .autodiff import Context, History, backpropagate, central_difference, is_grad_enabled, no_grad
-from .convolution import conv1d, conv2d
+from .convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .errors import ArgumentError, GradientError, IndexingError, MiniTorchError, ShapeError
 from .fast_ops import FastOps
 from .modules import Conv1d, Conv2d, Linear, Module, Parameter
@@ -25,7 +25,7 @@ from .tensor import (
     zeros_like,
 )
 from .tensor_data import TensorData, broadcast_index, index_to_position, shape_broadcast, to_index
-from .tensor_functions import Conv1dFun, Conv2dFun, Function
+from .tensor_functions import ConvNd, ConvTransposeNd, Function
 from .tensor_ops import SimpleOps, TensorBackend, TensorOps
 from .unroll import unroll1d, unroll2d, unroll_channels
 
@@ -39,10 +39,12 @@ __all__ = [
     "SGD",
     "datasets",
     "nn",
-    "Conv1dFun",
-    "Conv2dFun",
+    "ConvNd",
+    "ConvTransposeNd",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "unroll1d",
     "unroll2d",
     "unroll_channels",

@@ -1,120 +1,193 @@
-"""Convolution kernels: one fused Numba loop for 1D, one for 2D, each serving forward and backward.
+"""The fused Numba convolution: one kernel for 1D and 2D, forward and both gradients.
 
-The conventions (the same in the code, the book and the figures)::
+The kernel computes the one general form of :class:`~minitorch.tensor_ops.ConvGeometry`
+on grouped, 5-dimensional views (1D is 2D with a height of 1)::
 
-    1D  input  batch x in_channels x width
-        weight out_channels x in_channels x kernel_width
-        out    batch x out_channels x out_width
-        out[b, o, t] = sum_{i,k} weight[o, i, k] * input[b, i, t + k]   (anchored left)
-        out[b, o, t] = sum_{i,k} weight[o, i, k] * input[b, i, t - k]   (reverse: anchored right)
+    input  [groups, batch, in_channels, height, width]
+    weight [groups, out_channels, in_channels, kernel_height, kernel_width]
+    out    [groups, batch, out_channels, out_height, out_width]
 
-    2D  input  batch x in_channels x height x width
-        weight out_channels x in_channels x kernel_height x kernel_width
-        out    batch x out_channels x out_height x out_width
-        out[b, o, h, w] = sum_{i,kh,kw} weight[o, i, kh, kw] * input[b, i, h + kh, w + kw]
-        (reverse: h - kh and w - kw, anchored bottom-right)
+    out[g, b, o, y, x] = sum_{c, kh, kw} weight[g, o, c, kh, kw]
+                         * up[g, b, c, y * stride_h + kh * dilation_h - offset_h,
+                                       x * stride_w + kw * dilation_w - offset_w]
 
-Reads outside the input are zeros. This is a cross-correlation: the weight is
-not flipped (the convention of every deep-learning library). The output size
-is independent of the input size, which is what lets one kernel compute all
-three products of a convolution layer:
+where ``up`` is the input with ``upsample - 1`` zeros between neighbours and
+zeros outside, and the weight is read flipped when ``flip`` is set. The
+forward pass, the transposed convolution (the input's gradient) and the
+weight's gradient are all this loop (see :mod:`minitorch.tensor_functions`).
 
-- forward: ``out`` has the input's width, anchored left;
-- gradient of the input: ``grad_output`` convolved with the channel-swapped
-  weight, anchored right (``reverse=True``);
-- gradient of the weight: the input convolved with ``grad_output``, where the
-  batch plays the part of the channels and the output is only as wide as the
-  kernel.
+How the kernel is fast (each trick is one helper; factors measured on a
+2-core AMD EPYC with AVX2):
 
-How a kernel is fast (each point is one measured factor on this machine):
-
-1. The input is copied once, at the start, into a channels-last buffer padded
-   with zeros on the side the window runs off. Inside the loop there is then no
-   bounds test, and the window of one output position, ``kernel_width`` steps
-   of ``in_channels`` numbers, is a single contiguous run of memory. The weight
-   is copied into the same order (flipped when ``reverse``), so each output is
-   a dot product of two contiguous runs. Nothing like the unrolled matrix is
-   built: the buffer is the input plus its zero border.
-2. The innermost loop (:func:`_block_dot`) computes 4 output channels at 4
-   positions at once in 16 scalar accumulators: each step loads 8 numbers and
-   does 16 multiply-adds, and it indexes 1-D slices with the loop counter, so
-   the compiler vectorises it (the loop alone: 4 x 4 ran 1.3-1.6x faster than 4 x 2).
-3. ``prange`` runs independent jobs, each 4 channels x ``QUADS`` groups of 4
-   positions, on all cores. Positions run over the batch too, so a weight
-   gradient, whose output is only kernel-sized, still has enough of them.
-   A job walks the window in ``CHUNK``-long pieces, so the piece of weight
-   it reuses for all its positions stays in the L1 cache.
-4. A 1D weight gradient, whose windows are whole sequences, is computed in
-   slabs of channels so that the windows one job reads stay in the L2 cache
-   (:func:`_channel_slabs_1d`).
+1. :func:`_pack_input` copies the input once into a channels-last buffer that
+   already holds the padding and the inserted zeros, so the inner loop has no
+   bounds test. A window row of ``kernel_width`` taps is then one contiguous
+   run of ``kernel_width * in_channels`` numbers (a dilated row is
+   ``kernel_width`` runs of ``in_channels``). No unrolled matrix is built.
+2. :func:`_pack_weight` lays each filter out in the same order, so every output
+   is a sum of dot products of contiguous runs ("taps").
+3. :func:`_block_dot` computes 4 output channels at 4 positions in 16 scalar
+   accumulators: 8 loads feed 16 multiply-adds, and indexing 1-D slices with
+   the loop counter lets LLVM vectorise it (4 x 4 ran 1.3-1.6x faster than 4 x 2).
+4. ``prange`` runs jobs of 4 channels x ``QUADS * 4`` positions on all cores;
+   positions run over the batch too, so a weight gradient, whose output is
+   only kernel-sized, still has enough of them. Each job walks the taps in
+   ``CHUNK``-long pieces so that the weight it reuses stays in the L1 cache.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 from numba import prange
 
-from .tensor_data import Shape, Storage, Strides, TensorData
+from .tensor_data import Shape, Storage, Strides
+from .tensor_ops import ConvGeometry
 
 if TYPE_CHECKING:
     from .tensor import Tensor
-
-Kernel: TypeAlias = Callable[..., None]
 
 # Reassociation lets the compiler split each sum into vector lanes; contraction
 # fuses multiply and add. Results differ from a left-to-right sum only by rounding.
 _FASTMATH = {"reassoc", "contract"}
 
-# A job computes 4 output channels x QUADS groups of 4 positions, walking the window
-# in pieces of CHUNK numbers: 4 weight pieces (16 KiB) then stay in the 48 KiB L1 cache
-# while all the job's positions use them. Measured on this machine; not sensitive.
+# A job computes 4 output channels x QUADS groups of 4 positions, walking each tap
+# in pieces of CHUNK numbers: 4 weight pieces (16 KiB) then stay in the L1 cache
+# while all the job's positions use them. Measured; not sensitive.
 QUADS = 16
 CHUNK = 512
 
 # Below this many multiply-adds a convolution runs on the calling thread only: it is
-# over before a second thread would pay for waking up (on a busy machine, waking a
-# thread can cost milliseconds).
+# over before a second thread would pay for waking up.
 SERIAL_WORK = 1 << 20
 
-# Bytes of input windows a job may read and still find in the L2 cache on its next
-# use (half of this machine's 1 MiB per core); see _channel_slabs_1d.
-L2_BUDGET = 1 << 19
+
+def _pack_input(
+    input: Storage,
+    input_shape: Shape,
+    input_strides: Strides,
+    span: tuple[int, int],
+    offset: tuple[int, int],
+    upsample: tuple[int, int],
+) -> Storage:
+    """Copy the input into a zero-bordered channels-last buffer ``[G, B, span_h, span_w, C]``.
+
+    Buffer row ``j`` holds row ``j - offset_h`` of the upsampled input, which is
+    input row ``(j - offset_h) / upsample_h`` when that divides exactly and
+    lies inside the image, and zeros otherwise (the same along the width).
+    """
+    groups, batch, channels, height, width = input_shape
+    span_h, span_w = span
+    padded = np.zeros(groups * batch * span_h * span_w * channels)
+    for gb in prange(groups * batch):
+        g = gb // batch
+        b = gb - g * batch
+        for j in range(span_h):
+            m = j - offset[0]
+            if m < 0 or m % upsample[0] != 0 or m // upsample[0] >= height:
+                continue
+            h = m // upsample[0]
+            for i in range(span_w):
+                n = i - offset[1]
+                if n < 0 or n % upsample[1] != 0 or n // upsample[1] >= width:
+                    continue
+                w = n // upsample[1]
+                start = ((gb * span_h + j) * span_w + i) * channels
+                source = (
+                    g * input_strides[0]
+                    + b * input_strides[1]
+                    + h * input_strides[3]
+                    + w * input_strides[4]
+                )
+                for c in range(channels):
+                    padded[start + c] = input[source + c * input_strides[2]]
+    return padded
+
+
+_pack_input_jit = numba.njit(parallel=True, cache=True)(_pack_input)
+
+
+def _pack_weight(
+    weight: Storage,
+    weight_shape: Shape,
+    weight_strides: Strides,
+    span_w: int,
+    dilation: tuple[int, int],
+    flip: bool,
+) -> tuple[Storage, Storage]:
+    """Lay the weight out as taps ``packed[g, o, tap, j]`` with each tap's start in the buffer.
+
+    Without width dilation a tap is a whole kernel row (``kernel_width * C``
+    numbers, ``j = kw * C + c``); with it, a tap is one kernel cell (``C``
+    numbers). ``offsets[tap]`` is where the tap starts in the packed input,
+    relative to the window's first number.
+    """
+    groups, out_channels, channels, kernel_height, kernel_width = weight_shape
+    per_row = kernel_width if dilation[1] > 1 else 1
+    cells = kernel_width // per_row
+    taps = kernel_height * per_row
+    packed = np.empty((groups, out_channels, taps, cells * channels))
+    offsets = np.empty(taps, np.int64)
+    for tap in range(taps):
+        kh = tap // per_row
+        first_kw = (tap - kh * per_row) * cells
+        offsets[tap] = (kh * dilation[0] * span_w + first_kw * dilation[1]) * channels
+    for go in prange(groups * out_channels):
+        g = go // out_channels
+        o = go - g * out_channels
+        for tap in range(taps):
+            kh = tap // per_row
+            for q in range(cells):
+                kw = (tap - kh * per_row) * cells + q
+                sh = kernel_height - 1 - kh if flip else kh
+                sw = kernel_width - 1 - kw if flip else kw
+                source = (
+                    g * weight_strides[0]
+                    + o * weight_strides[1]
+                    + sh * weight_strides[3]
+                    + sw * weight_strides[4]
+                )
+                for c in range(channels):
+                    packed[g, o, tap, q * channels + c] = weight[source + c * weight_strides[2]]
+    return packed, offsets
+
+
+_pack_weight_jit = numba.njit(parallel=True, cache=True)(_pack_weight)
 
 
 def _block_dot(
     packed: Storage,
+    g: int,
     channels: tuple[int, int, int, int],
-    rows: tuple[int, int],
+    taps: tuple[int, int],
     j0: int,
     j1: int,
     padded: Storage,
     starts: tuple[int, int, int, int],
-    line: int,
+    offsets: Storage,
     sums: Storage,
     at: int,
 ) -> None:
     """Add 16 dot products, 4 weight channels x 4 windows, to ``sums[at + 4 * c + p]``.
 
-    For each kernel row ``mh`` in ``range(*rows)`` the piece ``j0:j1`` of
-    ``packed[channels[c], mh]`` meets the same piece of window ``p``, which
-    starts in ``padded`` at ``starts[p] + mh * line``. Short kernel rows are
-    taken together so that the 16 sums stay in registers across them.
+    For each tap in ``range(*taps)`` the piece ``j0:j1`` of
+    ``packed[g, channels[c], tap]`` meets the same piece of window ``p``, which
+    starts in ``padded`` at ``starts[p] + offsets[tap]``. Short taps are taken
+    together so that the 16 sums stay in registers across them.
     """
     o0, o1, o2, o3 = channels
     s0, s1, s2, s3 = starts
     size = j1 - j0
     a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = 0.0
     a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = 0.0
-    for mh in range(rows[0], rows[1]):
-        w0 = packed[o0, mh, j0:j1]
-        w1 = packed[o1, mh, j0:j1]
-        w2 = packed[o2, mh, j0:j1]
-        w3 = packed[o3, mh, j0:j1]
-        shift = mh * line + j0
+    for tap in range(taps[0], taps[1]):
+        w0 = packed[g, o0, tap, j0:j1]
+        w1 = packed[g, o1, tap, j0:j1]
+        w2 = packed[g, o2, tap, j0:j1]
+        w3 = packed[g, o3, tap, j0:j1]
+        shift = offsets[tap] + j0
         x0 = padded[s0 + shift : s0 + shift + size]
         x1 = padded[s1 + shift : s1 + shift + size]
         x2 = padded[s2 + shift : s2 + shift + size]
@@ -154,25 +227,28 @@ _block_dot_jit = numba.njit(inline="always", cache=True, fastmath=_FASTMATH)(_bl
 
 def _single_dot(
     packed: Storage,
-    rows: tuple[int, int],
+    g: int,
+    o: int,
+    taps: tuple[int, int],
     j0: int,
     j1: int,
     padded: Storage,
     starts: tuple[int, int, int, int],
-    line: int,
+    offsets: Storage,
     sums: Storage,
     at: int,
 ) -> None:
-    """:func:`_block_dot` for a single output channel: 4 dot products into ``sums[at + p]``.
+    """:func:`_block_dot` for one output channel: 4 dot products into ``sums[at + 4 * o + p]``.
 
-    With one channel the 4 x 4 block would compute every sum four times.
+    With fewer than 4 channels in a group the 4 x 4 block would compute the same
+    sums several times (a depthwise convolution has one channel per group).
     """
     s0, s1, s2, s3 = starts
     size = j1 - j0
     a0 = a1 = a2 = a3 = 0.0
-    for mh in range(rows[0], rows[1]):
-        w = packed[0, mh, j0:j1]
-        shift = mh * line + j0
+    for tap in range(taps[0], taps[1]):
+        w = packed[g, o, tap, j0:j1]
+        shift = offsets[tap] + j0
         x0 = padded[s0 + shift : s0 + shift + size]
         x1 = padded[s1 + shift : s1 + shift + size]
         x2 = padded[s2 + shift : s2 + shift + size]
@@ -183,378 +259,179 @@ def _single_dot(
             a1 += wj * x1[j]
             a2 += wj * x2[j]
             a3 += wj * x3[j]
-    sums[at] += a0
-    sums[at + 1] += a1
-    sums[at + 2] += a2
-    sums[at + 3] += a3
+    sums[at + 4 * o] += a0
+    sums[at + 4 * o + 1] += a1
+    sums[at + 4 * o + 2] += a2
+    sums[at + 4 * o + 3] += a3
 
 
 _single_dot_jit = numba.njit(inline="always", cache=True, fastmath=_FASTMATH)(_single_dot)
 
 
-def _tensor_conv1d(
-    out: Storage,
+def _places(
+    first: int,
+    count: int,
+    g: int,
     out_shape: Shape,
     out_strides: Strides,
-    input: Storage,
-    input_shape: Shape,
-    input_strides: Strides,
-    weight: Storage,
-    weight_shape: Shape,
-    weight_strides: Strides,
-    reverse: bool,
-    accumulate: bool,
-) -> None:
-    """1D convolution ``out = input (*) weight``; every tensor may be strided.
+    span: tuple[int, int],
+    stride: tuple[int, int],
+    channels: int,
+) -> Storage:
+    """Where the windows of positions ``first ..`` start in the buffer, and their outputs.
 
-    Shapes: ``out`` is ``batch x out_channels x out_width``, ``input`` is
-    ``batch x in_channels x width``, ``weight`` is
-    ``out_channels x in_channels x kernel_width``. As a loop::
-
-        for b, o, t:
-            out[b, o, t] = sum over i, k of weight[o, i, k] * input[b, i, t + k]
-        # reverse=True reads input[b, i, t - k] instead; input outside [0, width) is 0
-
-    Args:
-        out: storage of the result, every element is written.
-        out_shape: ``(batch, out_channels, out_width)``.
-        out_strides: strides of ``out``.
-        input: storage of the input.
-        input_shape: ``(batch, in_channels, width)``.
-        input_strides: strides of ``input``.
-        weight: storage of the weight.
-        weight_shape: ``(out_channels, in_channels, kernel_width)``.
-        weight_strides: strides of ``weight``.
-        reverse: anchor the window on the right (``t - k``) instead of the left.
-        accumulate: add the result to ``out`` instead of overwriting it.
-
+    Positions number ``(b, y, x)`` of group ``g`` in row-major order. Row ``n``
+    of the result is ``(window start, output offset)`` of position
+    ``first + n``; rows past ``count`` repeat the last position, so that a
+    group of 4 is always full (its extra sums are computed and dropped).
     """
-    batch = out_shape[0]
-    out_channels = out_shape[1]
-    out_width = out_shape[2]
-    in_channels = input_shape[1]
-    width = input_shape[2]
-    kernel_width = weight_shape[2]
-    row = kernel_width * in_channels
-
-    # Channels-last copy with zeros past the window's far side:
-    # padded[(b * span + lead + t) * in_channels + i] = input[b, i, t].
-    # The window of output (b, t) is the run of `row` numbers from (b * span + t) * in_channels.
-    lead = kernel_width - 1 if reverse else 0
-    span = out_width + kernel_width - 1
-    copied = min(width, span - lead)
-    padded = np.zeros(batch * span * in_channels)
-    for b in prange(batch):
-        for t in range(copied):
-            start = (b * span + lead + t) * in_channels
-            source = b * input_strides[0] + t * input_strides[2]
-            for i in range(in_channels):
-                padded[start + i] = input[source + i * input_strides[1]]
-
-    # The weight in the same order: step m of the window meets tap k = m (or K - 1 - m).
-    # (One kernel row, so that the 1D and 2D kernels share _block_dot.)
-    packed = np.empty((out_channels, 1, row))
-    for o in prange(out_channels):
-        for m in range(kernel_width):
-            k = kernel_width - 1 - m if reverse else m
-            source = o * weight_strides[0] + k * weight_strides[2]
-            for i in range(in_channels):
-                packed[o, 0, m * in_channels + i] = weight[source + i * weight_strides[1]]
-
-    # Output positions q = b * out_width + t, in groups of 4. One job: channels o0..o0+3
-    # at QUADS groups. Past the last channel or position an index is clamped: the job
-    # recomputes an output it already has, which is cheaper than a second loop.
-    o_blocks = (out_channels + 3) // 4
-    positions = batch * out_width
-    quads = (positions + 3) // 4
-    runs = (quads + QUADS - 1) // QUADS
-    for job in prange(runs * o_blocks):
-        o0 = job % o_blocks * 4
-        first = job // o_blocks * QUADS * 4
-        count = min(QUADS * 4, positions - first)
-        sums = np.zeros(QUADS * 16)
-        # Where each position's window starts in `padded` and its output in `out`:
-        # step (b, t) along from the job's first position (repeating the last one).
-        places = np.empty((QUADS * 4, 2), np.int64)
-        b = first // out_width
-        t = first - b * out_width
-        for n in range(QUADS * 4):
-            places[n, 0] = (b * span + t) * in_channels
-            places[n, 1] = b * out_strides[0] + t * out_strides[2]
-            if first + n + 1 < positions:
-                t += 1
-                if t == out_width:
-                    t = 0
-                    b += 1
-        channels = (
-            o0,
-            min(o0 + 1, out_channels - 1),
-            min(o0 + 2, out_channels - 1),
-            min(o0 + 3, out_channels - 1),
-        )
-        for j0 in range(0, row, CHUNK):
-            j1 = min(j0 + CHUNK, row)
-            for g in range((count + 3) // 4):
-                quad = (
-                    places[4 * g, 0],
-                    places[4 * g + 1, 0],
-                    places[4 * g + 2, 0],
-                    places[4 * g + 3, 0],
-                )
-                if out_channels == 1:
-                    _single_dot_jit(packed, (0, 1), j0, j1, padded, quad, 0, sums, 16 * g)
-                else:
-                    _block_dot_jit(packed, channels, (0, 1), j0, j1, padded, quad, 0, sums, 16 * g)
-        for n in range(count):
-            at = places[n, 1]
-            for c in range(min(4, out_channels - o0)):
-                value = sums[16 * (n // 4) + 4 * c + n % 4]
-                if accumulate:
-                    value += out[at + (o0 + c) * out_strides[1]]
-                out[at + (o0 + c) * out_strides[1]] = value
-
-
-tensor_conv1d = numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)(_tensor_conv1d)
-
-
-def _tensor_conv2d(
-    out: Storage,
-    out_shape: Shape,
-    out_strides: Strides,
-    input: Storage,
-    input_shape: Shape,
-    input_strides: Strides,
-    weight: Storage,
-    weight_shape: Shape,
-    weight_strides: Strides,
-    reverse: bool,
-    accumulate: bool,
-) -> None:
-    """2D convolution ``out = input (*) weight``; every tensor may be strided.
-
-    Shapes: ``out`` is ``batch x out_channels x out_height x out_width``,
-    ``input`` is ``batch x in_channels x height x width``, ``weight`` is
-    ``out_channels x in_channels x kernel_height x kernel_width``. As a loop::
-
-        for b, o, h, w:
-            out[b, o, h, w] = sum over i, kh, kw of
-                weight[o, i, kh, kw] * input[b, i, h + kh, w + kw]
-        # reverse=True reads input[b, i, h - kh, w - kw]; input outside the image is 0
-
-    Args:
-        out: storage of the result, every element is written.
-        out_shape: ``(batch, out_channels, out_height, out_width)``.
-        out_strides: strides of ``out``.
-        input: storage of the input.
-        input_shape: ``(batch, in_channels, height, width)``.
-        input_strides: strides of ``input``.
-        weight: storage of the weight.
-        weight_shape: ``(out_channels, in_channels, kernel_height, kernel_width)``.
-        weight_strides: strides of ``weight``.
-        reverse: anchor the window at the bottom-right (``h - kh, w - kw``) instead
-            of the top-left.
-        accumulate: add the result to ``out`` instead of overwriting it.
-
-    """
-    batch = out_shape[0]
-    out_channels = out_shape[1]
-    out_height = out_shape[2]
-    out_width = out_shape[3]
-    in_channels = input_shape[1]
-    height = input_shape[2]
-    width = input_shape[3]
-    kernel_height = weight_shape[2]
-    kernel_width = weight_shape[3]
-    row = kernel_width * in_channels
-
-    # Channels-last copy with a zero border on the far sides:
-    # padded[((b * span_h + lead_h + h) * span_w + lead_w + w) * in_channels + i]
-    #     = input[b, i, h, w].
-    # Kernel row mh of the window of (b, h, w) is then a contiguous run of `row` numbers,
-    # one padded line (`line` numbers) below kernel row mh - 1.
-    lead_h = kernel_height - 1 if reverse else 0
-    lead_w = kernel_width - 1 if reverse else 0
-    span_h = out_height + kernel_height - 1
-    span_w = out_width + kernel_width - 1
-    line = span_w * in_channels
-    copied_h = min(height, span_h - lead_h)
-    copied_w = min(width, span_w - lead_w)
-    padded = np.zeros(batch * span_h * line)
-    for b in prange(batch):
-        for h in range(copied_h):
-            for w in range(copied_w):
-                start = ((b * span_h + lead_h + h) * span_w + lead_w + w) * in_channels
-                source = b * input_strides[0] + h * input_strides[2] + w * input_strides[3]
-                for i in range(in_channels):
-                    padded[start + i] = input[source + i * input_strides[1]]
-
-    # The weight in the same order, one row per kernel row: packed[o, mh, mw * in_channels + i].
-    packed = np.empty((out_channels, kernel_height, row))
-    for o in prange(out_channels):
-        for mh in range(kernel_height):
-            kh = kernel_height - 1 - mh if reverse else mh
-            for mw in range(kernel_width):
-                kw = kernel_width - 1 - mw if reverse else mw
-                source = o * weight_strides[0] + kh * weight_strides[2] + kw * weight_strides[3]
-                for i in range(in_channels):
-                    packed[o, mh, mw * in_channels + i] = weight[source + i * weight_strides[1]]
-
-    # Output positions q = (b * out_height + h) * out_width + w, in groups of 4, in jobs
-    # of 4 channels x QUADS groups, clamped at the ends as in the 1D kernel. Kernel rows
-    # shorter than CHUNK are taken several at a time (all of a 3 x 3 kernel on 1 channel).
-    rows_together = max(1, CHUNK // row)
-    o_blocks = (out_channels + 3) // 4
+    _, batch, _, out_height, out_width = out_shape
     image = out_height * out_width
-    positions = batch * image
-    quads = (positions + 3) // 4
-    runs = (quads + QUADS - 1) // QUADS
-    for job in prange(runs * o_blocks):
-        o0 = job % o_blocks * 4
-        first = job // o_blocks * QUADS * 4
-        count = min(QUADS * 4, positions - first)
-        sums = np.zeros(QUADS * 16)
-        # Window starts and output offsets, stepping (b, h, w) as in the 1D kernel.
-        places = np.empty((QUADS * 4, 2), np.int64)
-        b = first // image
-        h = (first - b * image) // out_width
-        w = first - b * image - h * out_width
-        for n in range(QUADS * 4):
-            places[n, 0] = ((b * span_h + h) * span_w + w) * in_channels
-            places[n, 1] = b * out_strides[0] + h * out_strides[2] + w * out_strides[3]
-            if first + n + 1 < positions:
-                w += 1
-                if w == out_width:
-                    w = 0
-                    h += 1
-                    if h == out_height:
-                        h = 0
-                        b += 1
-        channels = (
-            o0,
-            min(o0 + 1, out_channels - 1),
-            min(o0 + 2, out_channels - 1),
-            min(o0 + 3, out_channels - 1),
+    places = np.empty((QUADS * 4, 2), np.int64)
+    b = first // image
+    y = (first - b * image) // out_width
+    x = first - b * image - y * out_width
+    for n in range(QUADS * 4):
+        row = ((g * batch + b) * span[0] + y * stride[0]) * span[1] + x * stride[1]
+        places[n, 0] = row * channels
+        places[n, 1] = (
+            g * out_strides[0] + b * out_strides[1] + y * out_strides[3] + x * out_strides[4]
         )
-        for mh0 in range(0, kernel_height, rows_together):
-            rows = (mh0, min(mh0 + rows_together, kernel_height))
-            for j0 in range(0, row, CHUNK):
-                j1 = min(j0 + CHUNK, row)
-                for g in range((count + 3) // 4):
-                    quad = (
-                        places[4 * g, 0],
-                        places[4 * g + 1, 0],
-                        places[4 * g + 2, 0],
-                        places[4 * g + 3, 0],
+        if n + 1 < count:
+            x += 1
+            if x == out_width:
+                x = 0
+                y += 1
+                if y == out_height:
+                    y = 0
+                    b += 1
+    return places
+
+
+_places_jit = numba.njit(cache=True)(_places)
+
+
+def _tensor_conv(
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    input: Storage,
+    input_shape: Shape,
+    input_strides: Strides,
+    weight: Storage,
+    weight_shape: Shape,
+    weight_strides: Strides,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    offset: tuple[int, int],
+    upsample: tuple[int, int],
+    flip: bool,
+) -> None:
+    """The general grouped convolution on 5-D views; every tensor may be strided.
+
+    Shapes and the loop are in the module docstring; the last five arguments
+    are the fields of :class:`~minitorch.tensor_ops.ConvGeometry`. Every
+    element of ``out`` is written.
+    """
+    groups, batch, out_channels, out_height, out_width = out_shape
+    channels = input_shape[2]
+    span = (
+        (out_height - 1) * stride[0] + (weight_shape[3] - 1) * dilation[0] + 1,
+        (out_width - 1) * stride[1] + (weight_shape[4] - 1) * dilation[1] + 1,
+    )
+    padded = _pack_input_jit(input, input_shape, input_strides, span, offset, upsample)
+    packed, offsets = _pack_weight_jit(
+        weight, weight_shape, weight_strides, span[1], dilation, flip
+    )
+    taps = packed.shape[2]
+    length = packed.shape[3]
+    together = max(1, CHUNK // length)
+    blocks = (out_channels + 3) // 4
+    positions = batch * out_height * out_width
+    runs = (positions + QUADS * 4 - 1) // (QUADS * 4)
+    for job in prange(groups * runs * blocks):
+        g = job // (runs * blocks)
+        first = (job // blocks - g * runs) * QUADS * 4
+        o0 = (job % blocks) * 4
+        count = min(QUADS * 4, positions - first)
+        places = _places_jit(first, count, g, out_shape, out_strides, span, stride, channels)
+        last = out_channels - 1
+        block = (o0, min(o0 + 1, last), min(o0 + 2, last), min(o0 + 3, last))
+        sums = np.zeros(QUADS * 16)
+        for t0 in range(0, taps, together):
+            tap_range = (t0, min(t0 + together, taps))
+            for j0 in range(0, length, CHUNK):
+                j1 = min(j0 + CHUNK, length)
+                for q in range((count + 3) // 4):
+                    starts = (
+                        places[4 * q, 0],
+                        places[4 * q + 1, 0],
+                        places[4 * q + 2, 0],
+                        places[4 * q + 3, 0],
                     )
-                    if out_channels == 1:
-                        _single_dot_jit(packed, rows, j0, j1, padded, quad, line, sums, 16 * g)
-                    else:
+                    if out_channels >= 4:
                         _block_dot_jit(
-                            packed, channels, rows, j0, j1, padded, quad, line, sums, 16 * g
+                            packed,
+                            g,
+                            block,
+                            tap_range,
+                            j0,
+                            j1,
+                            padded,
+                            starts,
+                            offsets,
+                            sums,
+                            16 * q,
                         )
+                    else:
+                        for o in range(out_channels):
+                            _single_dot_jit(
+                                packed,
+                                g,
+                                o,
+                                tap_range,
+                                j0,
+                                j1,
+                                padded,
+                                starts,
+                                offsets,
+                                sums,
+                                16 * q,
+                            )
         for n in range(count):
             at = places[n, 1]
             for c in range(min(4, out_channels - o0)):
-                value = sums[16 * (n // 4) + 4 * c + n % 4]
-                if accumulate:
-                    value += out[at + (o0 + c) * out_strides[1]]
-                out[at + (o0 + c) * out_strides[1]] = value
+                out[at + (o0 + c) * out_strides[2]] = sums[16 * (n // 4) + 4 * c + n % 4]
 
 
-tensor_conv2d = numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)(_tensor_conv2d)
+tensor_conv = numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)(_tensor_conv)
 
 
-def conv1d_into(out: Tensor, input: Tensor, weight: Tensor, reverse: bool = False) -> Tensor:
-    """Fill ``out`` with the 1D convolution of ``input`` and ``weight`` and return it.
+def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
+    """Fill ``out`` with the general convolution of ``input`` and ``weight``; return ``out``.
 
-    The Python face of :func:`tensor_conv1d` (see there for the loop). Shapes
-    must already agree: ``out`` is ``batch x out_channels x out_width`` with the
-    input's batch and the weight's out_channels.
+    The Python face of :func:`tensor_conv` (the loop is in the module
+    docstring). All three are 5-D grouped views whose sizes already agree.
 
     >>> import minitorch
-    >>> x = minitorch.tensor([[[1, 2, 3, 4, 5, 6]]])
-    >>> w = minitorch.tensor([[[5, 2, 3]]])
-    >>> conv1d_into(x.zeros((1, 1, 6)), x, w)
-    [
-        [
-            [18.00 28.00 38.00 48.00 37.00 30.00]]]
+    >>> x = minitorch.tensor([1, 2, 3, 4, 5, 6]).view(1, 1, 1, 1, 6)
+    >>> w = minitorch.tensor([5, 2, 3]).view(1, 1, 1, 1, 3)
+    >>> geometry = ConvGeometry((1, 1), (1, 1), (0, 0), (1, 1), False)
+    >>> conv(x.zeros((1, 1, 1, 1, 4)), x, w, geometry).to_numpy().ravel().tolist()
+    [18.0, 28.0, 38.0, 48.0]
     """
-    in_channels = input.shape[1]
-    slabs = _channel_slabs_1d(out.shape, weight.shape[2], in_channels)
-    size = -(-in_channels // slabs)
-    for start in range(0, in_channels, size):
-        stop = min(start + size, in_channels)
-        part_input = _channels(input, start, stop)
-        part_weight = _channels(weight, start, stop)
-        _launch(tensor_conv1d, out, part_input, part_weight, reverse, start > 0)
-    return out
-
-
-def conv2d_into(out: Tensor, input: Tensor, weight: Tensor, reverse: bool = False) -> Tensor:
-    """Fill ``out`` with the 2D convolution of ``input`` and ``weight`` and return it.
-
-    The Python face of :func:`tensor_conv2d` (see there for the loop). Shapes
-    must already agree: ``out`` is ``batch x out_channels x out_height x out_width``
-    with the input's batch and the weight's out_channels.
-
-    >>> import minitorch
-    >>> x = minitorch.tensor([[[[1, 2], [3, 4]]]])
-    >>> w = minitorch.tensor([[[[1, 10], [100, 1000]]]])
-    >>> conv2d_into(x.zeros((1, 1, 2, 2)), x, w)
-    [
-        [
-            [
-                [4321.00 402.00]
-                [43.00 4.00]]]]
-    """
-    _launch(tensor_conv2d, out, input, weight, reverse, False)
-    return out
-
-
-def _launch(
-    kernel: Kernel, out: Tensor, input: Tensor, weight: Tensor, reverse: bool, accumulate: bool
-) -> None:
-    """Run ``kernel``, on one thread when the work is too small to share."""
+    if out.size == 0:
+        return out
     # multiply-adds: every output element sums in_channels x kernel-size products
-    work = out.size * (weight.size // weight.shape[0])
+    work = out.size * (weight.size // max(1, weight.shape[0] * weight.shape[1]))
+    args = (*out.tuple(), *input.tuple(), *weight.tuple(), *geometry)
     threads = numba.get_num_threads()
-    args = (*out.tuple(), *input.tuple(), *weight.tuple(), reverse, accumulate)
     if work >= SERIAL_WORK or threads == 1:
-        kernel(*args)
-        return
+        tensor_conv(*args)
+        return out
     numba.set_num_threads(1)
     try:
-        kernel(*args)
+        tensor_conv(*args)
     finally:
         numba.set_num_threads(threads)
-
-
-def _channel_slabs_1d(out_shape: tuple[int, ...], kernel_width: int, in_channels: int) -> int:
-    """Into how many slabs of input channels to split a 1D convolution (usually 1).
-
-    A job reads the windows of the samples its ``QUADS * 4`` positions fall in.
-    Consecutive jobs (the next 4 output channels) read them again, which is fast
-    only while they fit in the L2 cache (1 MiB a core here). The weight gradient
-    breaks this: its output is only ``kernel_width`` wide, so a job spans many
-    samples, each a whole padded sequence of ``batch`` channels. Splitting the
-    channels into slabs, each a full convolution added to ``out``, keeps a job's
-    windows under ``L2_BUDGET`` (measured 1.5x faster on a 16 x 256 x 512 input,
-    no change on the forward shapes, where a job's windows overlap).
-    """
-    batch, _, out_width = out_shape
-    run = QUADS * 4
-    if out_width >= run:
-        return 1
-    samples = min(batch, -(-run // out_width) + 1)
-    span = out_width + kernel_width - 1
-    footprint = samples * span * in_channels * 8
-    return max(1, min(in_channels, -(-footprint // L2_BUDGET)))
-
-
-def _channels(t: Tensor, start: int, stop: int) -> Tensor:
-    """Return the view ``t[:, start:stop]`` (the same storage, no copy)."""
-    if start == 0 and stop == t.shape[1]:
-        return t
-    storage, _, _ = t.tuple()
-    shape = (t.shape[0], stop - start, *t.shape[2:])
-    return t._new(TensorData(storage[start * t.strides[1] :], shape, t.strides))
+    return out

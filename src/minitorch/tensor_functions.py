@@ -17,7 +17,8 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from .autodiff import Context, History, is_grad_enabled
-from .fast_conv import conv1d_into, conv2d_into
+from .tensor_data import TensorData
+from .tensor_ops import ConvGeometry
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -241,64 +242,159 @@ class MatMul(Function):
         )
 
 
-# The backward of a convolution is two convolutions: grad_output with the
-# channel-swapped weight anchored on the other side, and the input with grad_output.
-class Conv1dFun(Function):
+# Convolution. Shapes of a 1D convolution (2D adds a dimension to each of T, K, T'):
+#   input [B, G * C, T] (*) weight [G * O, C, K] -> out [B, G * O, T'] with
+#   out[b, g*O + o, t] = sum_{c,k} weight[g*O + o, c, k] * input[b, g*C + c, t*s + k*d - p]
+# (stride s, dilation d, p zeros before the input; zeros past its end too).
+# Its backward is two convolutions of the same kernel:
+#   grad_input[b, g*C + c, n] = sum over (o, k, t) with t*s + k*d - p = n of
+#       weight[g*O + o, c, k] * grad_output[b, g*O + o, t]
+#     a transposed convolution: grad_output with s - 1 zeros between its cells,
+#     (*) the weight flipped and with its channels swapped [G, C, O, K], stride 1,
+#     dilation d, d * (K - 1) - p zeros before;
+#   grad_weight[g*O + o, c, k] = sum_{b,t} input[b, g*C + c, k*d + t*s - p] * grad_output[b, g*O + o, t]
+#     the input (*) grad_output with the batch as the channels:
+#     [G, C, B, T] (*) [G, O, B, T'] -> [G, C, O, K], stride d and dilation s swapped.
+class ConvNd(Function):
     @staticmethod
-    def forward(ctx: Context, input: Tensor, weight: Tensor) -> Tensor:
-        ctx.save_for_backward(input, weight)
-        batch, _, width = input.shape
-        out_channels = weight.shape[0]
-        # out: [B, I, T] (*) [O, I, K] anchored left -> [B, O, T]
-        return conv1d_into(input.zeros((batch, out_channels, width)), input, weight)
-
-    @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
-        input, weight = ctx.saved_values
-        # grad_input[b, i, t] = sum_{o,k} weight[o, i, k] * grad_output[b, o, t - k]
-        # grad_input: [B, O, T] (*) [O, I, K] channel-swapped to [I, O, K], anchored right
-        #   -> [B, I, T]
-        grad_input = conv1d_into(
-            input.zeros(input.shape), grad_output, _swap01(weight), reverse=True
-        )
-        # grad_weight[o, i, k] = sum_{b,t} input[b, i, t + k] * grad_output[b, o, t]
-        # grad_weight: [I, B, T] (*) [O, B, T] anchored left, out width K -> [I, O, K],
-        #   written through an [I, O, K] view of a contiguous [O, I, K] tensor
-        grad_weight = weight.zeros(weight.shape)
-        conv1d_into(_swap01(grad_weight), _swap01(input), _swap01(grad_output))
-        return grad_input, grad_weight
-
-
-# The backward of a 2D convolution is two 2D convolutions: grad_output with the
-# channel-swapped weight anchored bottom-right, and the input with grad_output.
-class Conv2dFun(Function):
-    @staticmethod
-    def forward(ctx: Context, input: Tensor, weight: Tensor) -> Tensor:
-        ctx.save_for_backward(input, weight)
-        batch, _, height, width = input.shape
-        out_channels = weight.shape[0]
-        # out: [B, I, H, W] (*) [O, I, KH, KW] anchored top-left -> [B, O, H, W]
-        return conv2d_into(input.zeros((batch, out_channels, height, width)), input, weight)
+    def forward(
+        ctx: Context,
+        input: Tensor,
+        weight: Tensor,
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+        groups: int,
+        out_size: tuple[int, ...],
+    ) -> Tensor:
+        ctx.save_for_backward(input, weight, stride, padding, dilation, groups)
+        out = input.zeros((input.shape[0], weight.shape[0], *out_size))
+        return _convolve(out, input, weight, groups, stride, padding, dilation)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
-        input, weight = ctx.saved_values
-        # grad_input[b, i, h, w]
-        #   = sum_{o,kh,kw} weight[o, i, kh, kw] * grad_output[b, o, h - kh, w - kw]
-        # grad_input: [B, O, H, W] (*) [I, O, KH, KW] anchored bottom-right -> [B, I, H, W]
-        grad_input = conv2d_into(
-            input.zeros(input.shape), grad_output, _swap01(weight), reverse=True
-        )
-        # grad_weight[o, i, kh, kw]
-        #   = sum_{b,h,w} input[b, i, h + kh, w + kw] * grad_output[b, o, h, w]
-        # grad_weight: [I, B, H, W] (*) [O, B, H, W] anchored top-left, out KH x KW
-        #   -> [I, O, KH, KW], written through a view of a contiguous [O, I, KH, KW] tensor
-        grad_weight = weight.zeros(weight.shape)
-        conv2d_into(_swap01(grad_weight), _swap01(input), _swap01(grad_output))
+        input, weight, stride, padding, dilation, groups = ctx.saved_values
+        grad_input = grad_output.zeros(input.shape)
+        _transpose(grad_input, grad_output, weight, groups, stride, padding, dilation)
+        grad_weight = grad_output.zeros(weight.shape)
+        _weight_gradient(grad_weight, input, grad_output, groups, stride, padding, dilation)
         return grad_input, grad_weight
 
 
-def _swap01(t: Tensor) -> Tensor:
-    """Return a view of ``t`` with its first two dimensions exchanged (no copy, no graph)."""
-    order = (1, 0, *range(2, t.dims))
-    return t._new(t._tensor.permute(*order))
+# The transposed convolution is the input's gradient of a convolution, run forward:
+#   input [B, G * O, T] (*) weight [G * O, C, K] -> out [B, G * C, T']
+# and its own backward is the convolution it transposes (for the input) and
+# the same weight gradient with the roles of input and output exchanged.
+class ConvTransposeNd(Function):
+    @staticmethod
+    def forward(
+        ctx: Context,
+        input: Tensor,
+        weight: Tensor,
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+        groups: int,
+        out_size: tuple[int, ...],
+    ) -> Tensor:
+        ctx.save_for_backward(input, weight, stride, padding, dilation, groups)
+        out = input.zeros((input.shape[0], weight.shape[1] * groups, *out_size))
+        return _transpose(out, input, weight, groups, stride, padding, dilation)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+        input, weight, stride, padding, dilation, groups = ctx.saved_values
+        grad_input = grad_output.zeros(input.shape)
+        _convolve(grad_input, grad_output, weight, groups, stride, padding, dilation)
+        grad_weight = grad_output.zeros(weight.shape)
+        _weight_gradient(grad_weight, grad_output, input, groups, stride, padding, dilation)
+        return grad_input, grad_weight
+
+
+def _convolve(
+    out: Tensor,
+    input: Tensor,
+    weight: Tensor,
+    groups: int,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Tensor:
+    """Fill ``out`` with ``input (*) weight``: [B, G*C, T] (*) [G*O, C, K] -> [B, G*O, T']."""
+    geometry = ConvGeometry(_pair(stride, 1), _pair(dilation, 1), _pair(padding, 0), (1, 1), False)
+    w = _split_first(weight, groups)
+    input.backend.conv(_split_channels(out, groups), _split_channels(input, groups), w, geometry)
+    return out
+
+
+def _transpose(
+    out: Tensor,
+    input: Tensor,
+    weight: Tensor,
+    groups: int,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Tensor:
+    """Fill ``out`` with the transposed convolution: [B, G*O, T'] (*) [G*O, C, K] -> [B, G*C, T]."""
+    kernel = weight.shape[2:]
+    before = tuple(d * (k - 1) - p for d, k, p in zip(dilation, kernel, padding, strict=True))
+    geometry = ConvGeometry((1, 1), _pair(dilation, 1), _pair(before, 0), _pair(stride, 1), True)
+    w = _swap12(_split_first(weight, groups))
+    input.backend.conv(_split_channels(out, groups), _split_channels(input, groups), w, geometry)
+    return out
+
+
+def _weight_gradient(
+    out: Tensor,
+    input: Tensor,
+    grad_output: Tensor,
+    groups: int,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Tensor:
+    """Fill ``out`` [G*O, C, K] with sum over b, t of input windows times grad_output."""
+    geometry = ConvGeometry(_pair(dilation, 1), _pair(stride, 1), _pair(padding, 0), (1, 1), False)
+    input.backend.conv(
+        _swap12(_split_first(out, groups)),
+        _swap12(_split_channels(input, groups)),
+        _swap12(_split_channels(grad_output, groups)),
+        geometry,
+    )
+    return out
+
+
+def _pair(values: tuple[int, ...], fill: int) -> tuple[int, int]:
+    """One setting per spatial dimension, as (height, width): 1D has a height axis of size 1."""
+    return (fill, values[0]) if len(values) == 1 else (values[0], values[1])
+
+
+def _spatial(t: Tensor) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Sizes and strides of the spatial dimensions as (height, width); 1D gets a height of 1."""
+    if t.dims == 3:
+        return (1, t.shape[2]), (0, t.strides[2])
+    return t.shape[2:], t.strides[2:]
+
+
+def _split_channels(t: Tensor, groups: int) -> Tensor:
+    """View ``[A, G * C, ...]`` as ``[G, A, C, H, W]`` (no copy)."""
+    size, stride = _spatial(t)
+    channels = t.shape[1] // groups
+    shape = (groups, t.shape[0], channels, *size)
+    strides = (channels * t.strides[1], t.strides[0], t.strides[1], *stride)
+    return t._new(TensorData(t._tensor._storage, shape, strides))
+
+
+def _split_first(t: Tensor, groups: int) -> Tensor:
+    """View a weight ``[G * O, C, ...]`` as ``[G, O, C, KH, KW]`` (no copy)."""
+    size, stride = _spatial(t)
+    out_channels = t.shape[0] // groups
+    shape = (groups, out_channels, t.shape[1], *size)
+    strides = (out_channels * t.strides[0], t.strides[0], t.strides[1], *stride)
+    return t._new(TensorData(t._tensor._storage, shape, strides))
+
+
+def _swap12(t: Tensor) -> Tensor:
+    """Exchange dimensions 1 and 2 of a 5-D view (no copy, no graph)."""
+    return t._new(t._tensor.permute(0, 2, 1, 3, 4))

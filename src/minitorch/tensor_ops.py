@@ -17,8 +17,9 @@ been checked by the caller; the kernels only compute.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
@@ -45,6 +46,30 @@ class MapProto(Protocol):
         ...
 
 
+class ConvGeometry(NamedTuple):
+    """How a convolution kernel walks its input, one pair ``(along height, along width)`` each.
+
+    On grouped 5-D views (``input [G, B, C, H, W]``, ``weight [G, O, C, KH, KW]``,
+    ``out [G, B, O, OH, OW]``) every backend computes::
+
+        out[g, b, o, y, x] = sum_{c, kh, kw} weight[g, o, c, kh, kw]
+            * up[g, b, c, y * stride + kh * dilation - offset, x * ... - offset]
+
+    where ``up`` is the input with ``upsample - 1`` zeros inserted between
+    neighbours (and zeros outside it), and ``weight`` is read back to front in
+    ``kh`` and ``kw`` when ``flip`` is set. A plain convolution has
+    ``upsample = (1, 1)`` and ``flip = False``; its transpose (the gradient of
+    its input) upsamples by the stride and flips (see ``ConvNd`` in
+    :mod:`minitorch.tensor_functions`).
+    """
+
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    offset: tuple[int, int]
+    upsample: tuple[int, int]
+    flip: bool
+
+
 class TensorOps(Protocol):
     """The interface every backend implements: four static kernel constructors."""
 
@@ -68,6 +93,11 @@ class TensorOps(Protocol):
     @staticmethod
     def matrix_multiply(a: Tensor, b: Tensor) -> Tensor:
         """Batched matrix product of the last two dimensions."""
+        ...
+
+    @staticmethod
+    def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
+        """Fill the 5-D grouped view ``out`` with the convolution of ``geometry``; return it."""
         ...
 
 
@@ -108,6 +138,7 @@ class TensorBackend:
         self.mul_reduce = ops.reduce(operators.mul, 1.0)
         self.max_reduce = ops.reduce(operators.max, -np.inf)
         self.matrix_multiply = ops.matrix_multiply
+        self.conv = ops.conv
 
     def __repr__(self) -> str:
         return f"TensorBackend({self.ops.__name__})"
@@ -203,6 +234,21 @@ class SimpleOps:
         """
         out = a.zeros(matmul_shape(a.shape, b.shape))
         tensor_matrix_multiply(*out.tuple(), *a.tuple(), *b.tuple())
+        return out
+
+    @staticmethod
+    def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
+        """The general convolution (see :class:`ConvGeometry`) with plain Python loops.
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> b = TensorBackend(SimpleOps)
+        >>> x = tensor([1, 2, 3, 4, 5, 6], backend=b).view(1, 1, 1, 1, 6)
+        >>> w = tensor([5, 2, 3], backend=b).view(1, 1, 1, 1, 3)
+        >>> geometry = ConvGeometry((1, 1), (1, 1), (0, 0), (1, 1), False)
+        >>> SimpleOps.conv(x.zeros((1, 1, 1, 1, 4)), x, w, geometry).to_numpy().ravel().tolist()
+        [18.0, 28.0, 38.0, 48.0]
+        """
+        tensor_conv(*out.tuple(), *input.tuple(), *weight.tuple(), geometry)
         return out
 
 
@@ -330,3 +376,49 @@ def tensor_matrix_multiply(
                 * b_storage[index_to_position(b_index, b_strides)]
             )
         out[index_to_position(out_index, out_strides)] = total
+
+
+def tensor_conv(
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    input: Storage,
+    input_shape: Shape,
+    input_strides: Strides,
+    weight: Storage,
+    weight_shape: Shape,
+    weight_strides: Strides,
+    geometry: ConvGeometry,
+) -> None:
+    """Plain-Python convolution on grouped 5-D views: the definition of :class:`ConvGeometry`.
+
+    One output element at a time, one product at a time; a tap that lands on
+    an inserted zero or outside the input adds nothing.
+    """
+    groups, batch, out_channels, out_height, out_width = out_shape
+    _, _, channels, height, width = input_shape
+    kernel_height, kernel_width = weight_shape[3], weight_shape[4]
+    (sh, sw), (dh, dw), (ph, pw), (uh, uw), flip = geometry
+    for g, b, o, y, x in itertools.product(
+        range(groups), range(batch), range(out_channels), range(out_height), range(out_width)
+    ):
+        total = 0.0
+        for c, kh, kw in itertools.product(
+            range(channels), range(kernel_height), range(kernel_width)
+        ):
+            # the tap's place in the upsampled input, then in the input itself
+            h, w = y * sh + kh * dh - ph, x * sw + kw * dw - pw
+            if h % uh != 0 or w % uw != 0:
+                continue
+            h, w = h // uh, w // uw
+            if not (0 <= h < height and 0 <= w < width):
+                continue
+            if flip:
+                kh, kw = kernel_height - 1 - kh, kernel_width - 1 - kw
+            w_index = np.array([g, o, c, kh, kw])
+            x_index = np.array([g, b, c, h, w])
+            total += (
+                weight[index_to_position(w_index, weight_strides)]
+                * input[index_to_position(x_index, input_strides)]
+            )
+        out[index_to_position(np.array([g, b, o, y, x]), out_strides)] = total
