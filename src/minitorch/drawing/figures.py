@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from ..errors import ArgumentError
 from ..tensor import Tensor
-from . import convolutions, tensors
+from . import convolutions, general, tensors
 from .canvas import (
     MUTED,
     SMALL,
@@ -118,6 +118,31 @@ REGISTRY: dict[str, Entry] = {
         "8 x 8 feature maps, average pooling four 4 x 4 maps, flattening 64 features, and a "
         "linear layer with softmax ten class scores, with each stage's shape below it.",
     ),
+    "conv_options": Entry(
+        general.draw_conv_options,
+        "Three panels on the input 1 to 7 and the weight [5, 2, 3]. padding=1: zeros on both "
+        "sides, output 0 reads the zero, 1 and 2, giving 8, and the output keeps length 7. "
+        "stride=2: output 1 reads positions 2 to 4, giving 38, and the output has length 3. "
+        "dilation=2: output 1 reads positions 1, 3 and 5, giving 36, length 3.",
+    ),
+    "receptive_field": Entry(
+        general.draw_receptive_field,
+        "Three stacked 1D convolutions, kernel 3 with strides 1, 2 and 1, on an input of 16: "
+        "layers of 14, 6 and 4 cells. One top cell depends on 3 cells of the layer below, 7 "
+        "of the first layer and 9 cells of the input, its receptive field.",
+    ),
+    "groups": Entry(
+        general.draw_groups,
+        "Which of 6 input channels each of 6 output channels reads, as a 6 x 6 grid: with "
+        "groups=1 every cell (36 weights), with groups=2 two 3 x 3 blocks on the diagonal "
+        "(18 weights), with groups=6 (depthwise) only the diagonal (6 weights).",
+    ),
+    "zero_insertion": Entry(
+        general.draw_zero_insertion,
+        "The input gradient of a stride-2 convolution: grad_output d = [1, -1, 2] with a zero "
+        "inserted between its cells and two zeros on each side; the reversed weight [3, 2, 5] "
+        "over d[1], a zero and d[2] gives grad_input[4] = 3×(-1) + 2×0 + 5×2 = 7.",
+    ),
 }
 
 
@@ -175,7 +200,7 @@ def figure(name: str) -> Figure:
     >>> figure("conv3d")
     Traceback (most recent call last):
     ...
-    minitorch.errors.ArgumentError: figure: no figure named 'conv3d'; registered: autodiff_graph, backward, broadcast, channels, conv, conv1d, conv1dback, conv1dback2, conv2, convvec, networkcnn, strides, tile
+    minitorch.errors.ArgumentError: figure: no figure named 'conv3d'; registered: autodiff_graph, backward, broadcast, channels, conv, conv1d, conv1dback, conv1dback2, conv2, conv_options, convvec, groups, networkcnn, receptive_field, strides, tile, zero_insertion
 
     """
     if name not in REGISTRY:
