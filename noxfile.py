@@ -112,13 +112,17 @@ def serve(session: nox.Session) -> None:
     ignores = [
         arg for pattern in SERVE_IGNORE for arg in ("--re-ignore", pattern.replace("{root}", root))
     ]
-    port = os.environ.get("PORT", "8000")
+    # The session's arguments go on to sphinx-autobuild (`nox -s serve -- --port 8765
+    # --open-browser`); without a --port of its own it serves on $PORT, else 8000.
+    given = any(arg == "--port" or arg.startswith("--port=") for arg in session.posargs)
+    port = [] if given else ["--port", os.environ.get("PORT", "8000")]
     session.run(
         "sphinx-autobuild",
         *_sphinx_args(),
         *("--watch", str(ROOT / "src")),
         *ignores,
-        *("--port", port),
+        *port,
+        *session.posargs,
         env=THREADS,
     )
 
