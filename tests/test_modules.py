@@ -5,9 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import conv_reference as ref
 import minitorch
 from minitorch import ArgumentError, ShapeError, nn
-from minitorch.modules import Conv1d, Conv2d, Linear, Module, Parameter
+from minitorch.modules import (
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    Linear,
+    Module,
+    Parameter,
+)
 from strategies import assert_close, gradcheck
 
 SIMPLE = minitorch.SimpleBackend
@@ -117,12 +126,12 @@ def test_repr_shows_the_tree() -> None:
     class Net(Module):
         def __init__(self) -> None:
             super().__init__()
-            self.conv = Conv2d(1, 4, 3, 3, seed=0)
+            self.conv = Conv2d(1, 4, 3, padding=1, groups=1, bias=False, seed=0)
             self.out = Linear(4, 2, seed=0)
 
     assert repr(Net()) == (
         "Net(\n"
-        "  (conv): Conv2d(in_channels=1, out_channels=4, kernel=(3, 3))\n"
+        "  (conv): Conv2d(1, 4, kernel_size=(3, 3), padding=1, bias=False)\n"
         "  (out): Linear(in_features=4, out_features=2)\n"
         ")"
     )
@@ -145,11 +154,19 @@ def test_parameter_holds_a_contiguous_leaf_copy_and_updates_in_place() -> None:
 
 # -------------------------------------------------------------------- layers
 def test_initialisation_is_seeded_and_bounded() -> None:
-    a, b = Conv2d(3, 5, 2, 4, seed=7), Conv2d(3, 5, 2, 4, seed=7)
+    a, b = Conv2d(3, 5, (2, 4), seed=7), Conv2d(3, 5, (2, 4), seed=7)
     for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters(), strict=True):
         assert_close(p.value, q.value.to_numpy())
         bound = 1 / np.sqrt(3 * 2 * 4)
         assert np.abs(p.value.to_numpy()).max() <= bound, name
+    # PyTorch's fan_in counts the weight's second dimension: in/groups, or out/groups
+    # for a transposed layer, whose weight is in x out/groups x kernel
+    grouped = Conv1d(6, 4, 3, groups=2, seed=0).weight.value.to_numpy()
+    assert grouped.shape == (4, 3, 3)
+    assert 0.5 / np.sqrt(9) < np.abs(grouped).max() <= 1 / np.sqrt(9)
+    up = ConvTranspose2d(6, 4, 2, groups=2, seed=0).weight.value.to_numpy()
+    assert up.shape == (6, 2, 2, 2)
+    assert 0.5 / np.sqrt(8) < np.abs(up).max() <= 1 / np.sqrt(8)
     assert not np.array_equal(
         Linear(4, 3, seed=1).weight.value.to_numpy(), Linear(4, 3, seed=2).weight.value.to_numpy()
     )
@@ -183,63 +200,63 @@ def test_linear_matches_numpy_and_its_gradient() -> None:
     assert_close(layer.bias.grad, g.sum(axis=0))
 
 
-def np_conv1d(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    batch, _, width = x.shape
-    out_channels, _, k = w.shape
-    padded = np.concatenate([x, np.zeros((batch, x.shape[1], k))], axis=2)
-    out = np.zeros((batch, out_channels, width))
-    for t in range(width):
-        out[:, :, t] = np.einsum("bik,oik->bo", padded[:, :, t : t + k], w)
-    return out
-
-
-def np_conv2d(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    batch, in_channels, height, width = x.shape
-    out_channels, _, kh, kw = w.shape
-    padded = np.zeros((batch, in_channels, height + kh, width + kw))
-    padded[:, :, :height, :width] = x
-    out = np.zeros((batch, out_channels, height, width))
-    for i in range(height):
-        for j in range(width):
-            window = padded[:, :, i : i + kh, j : j + kw]
-            out[:, :, i, j] = np.einsum("biuv,oiuv->bo", window, w)
-    return out
-
-
 @pytest.mark.parametrize("backend", [minitorch.SimpleBackend, minitorch.FastBackend])
-def test_conv1d_layer_adds_a_bias_per_channel(backend) -> None:
-    layer = Conv1d(2, 3, 4, backend=backend, seed=0)
-    x = np.random.default_rng(2).normal(size=(2, 2, 7))
-    w, b = layer.weight.value.to_numpy(), layer.bias.value.to_numpy()
-    assert_close(layer(minitorch.tensor(x, backend=backend)), np_conv1d(x, w) + b[None])
-
-
-@pytest.mark.parametrize("backend", [minitorch.SimpleBackend, minitorch.FastBackend])
-def test_conv2d_layer_adds_a_bias_per_channel(backend) -> None:
-    layer = Conv2d(2, 3, 2, 3, backend=backend, seed=0)
-    x = np.random.default_rng(3).normal(size=(2, 2, 4, 5))
-    w, b = layer.weight.value.to_numpy(), layer.bias.value.to_numpy()
-    assert_close(layer(minitorch.tensor(x, backend=backend)), np_conv2d(x, w) + b[None])
+def test_conv_layers_call_the_functions_with_their_settings(backend) -> None:
+    rng = np.random.default_rng(2)
+    cases = [
+        (
+            Conv1d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2, backend=backend, seed=0),
+            (2, 4, 9),
+            ref.conv,
+            ((2,), ((1, 1),), (2,), 2),
+        ),
+        (
+            Conv2d(2, 3, (2, 3), padding="same", backend=backend, seed=0),
+            (2, 2, 4, 5),
+            ref.conv,
+            ((1, 1), ((0, 1), (1, 1)), (1, 1), 1),
+        ),
+    ]
+    for layer, shape, fn, args in cases:
+        x = rng.normal(size=shape)
+        w, b = layer.weight.value.to_numpy(), layer.bias.value.to_numpy()
+        expected = fn(x, w, *args) + b.reshape(-1, *(1,) * (len(shape) - 2))
+        assert_close(layer(minitorch.tensor(x, backend=backend)), expected)
+    up = ConvTranspose1d(4, 2, 3, stride=2, padding=1, output_padding=1, backend=backend, seed=0)
+    y = rng.normal(size=(1, 4, 5))
+    w, b = up.weight.value.to_numpy(), up.bias.value.to_numpy()
+    expected = ref.conv_transpose(y, w, (2,), (1,), (1,), (1,), 1) + b[:, None]
+    assert_close(up(minitorch.tensor(y, backend=backend)), expected)
+    assert Conv2d(2, 2, 3, bias=False).bias is None
+    down = ConvTranspose2d(2, 2, 2, stride=2, bias=False, backend=backend)
+    assert down(minitorch.ones((1, 2, 3, 3), backend=backend)).shape == (1, 2, 6, 6)
 
 
 def test_conv_layer_gradients() -> None:
-    conv1 = Conv1d(2, 2, 3, backend=SIMPLE, seed=0)
+    conv1 = Conv1d(2, 2, 3, padding=1, backend=SIMPLE, seed=0)
     gradcheck(conv1, np.random.default_rng(4).normal(size=(2, 2, 5)), backend=SIMPLE)
-    conv2 = Conv2d(2, 2, 2, 2, backend=SIMPLE, seed=0)
+    conv2 = Conv2d(2, 2, 2, backend=SIMPLE, seed=0)
     gradcheck(conv2, np.random.default_rng(5).normal(size=(1, 2, 3, 3)), backend=SIMPLE)
     conv2.zero_grad()
     x = np.random.default_rng(6).normal(size=(1, 2, 3, 3))
     conv2(minitorch.tensor(x, backend=SIMPLE)).sum().backward()
-    # Every output pixel adds each bias once: d sum / d bias[o] = batch * height * width.
+    # Every output pixel adds each bias once: d sum / d bias[o] = batch * out_height * out_width.
     assert conv2.bias.grad is not None
-    assert_close(conv2.bias.grad, np.full((2, 1, 1), 9.0))
+    assert_close(conv2.bias.grad, np.full(2, 4.0))
 
 
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
         (lambda: Linear(0, 3), ArgumentError, "in_features must be a positive integer, got 0"),
-        (lambda: Conv2d(1, 2, 3, -1), ArgumentError, "kernel_width"),
+        (lambda: Conv2d(1, 2, (3, -1)), ArgumentError, r"kernel_size\[1\]"),
+        (lambda: Conv2d(1, 2, (3, 3, 3)), ArgumentError, "kernel_size must be an int or 2"),
+        (
+            lambda: Conv2d(3, 2, 3, groups=2),
+            ArgumentError,
+            "in_channels 3 must divide by groups 2",
+        ),
+        (lambda: ConvTranspose1d(2, 3, 3, groups=2), ArgumentError, "out_channels 3"),
         (lambda: Conv1d(1, 2.5, 3), ArgumentError, "out_channels"),
         (lambda: Linear(3, 2)(minitorch.ones((4, 2))), ShapeError, r"\.\.\. x 3.*\(4, 2\)"),
         (lambda: Linear(3, 2)(minitorch.ones(3)), ShapeError, "batch first"),

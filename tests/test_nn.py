@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minitorch
+from conv_reference import strided_tensor
 from minitorch import ArgumentError, ShapeError, nn
 from strategies import BACKENDS, assert_close, gradcheck, tensors
 
@@ -68,35 +69,193 @@ def test_tile_gradient() -> None:
 
 
 # ------------------------------------------------------------------- pooling
-@backends
-@given(shape=image_shapes, kernel=kernels, data=st.data())
-def test_avgpool_matches_numpy(backend, shape, kernel, data) -> None:
-    x = data.draw(tensors(shape, backend=backend))
-    expected = np_tile(x.to_numpy(), *kernel).mean(axis=4)
-    assert_close(nn.avgpool2d(x, kernel), expected)
+def np_pool(
+    x: np.ndarray, kernel, stride, padding, dilation, ceil_mode: bool, kind: str, include_pad=True
+) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's pooling written out per output cell: (values, index of each max in its plane).
+
+    Window cells outside the input are skipped (a max pads with -inf); a NaN
+    is a maximum, the first of equal maxima wins; an average divides by the
+    window clipped to the padded input (or to the input without include_pad).
+    """
+    b, c, *sizes = x.shape
+    dims = len(sizes)
+    outs = []
+    for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation, strict=True):
+        o = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1
+        outs.append(o)
+    out = np.zeros((b, c, *outs))
+    where = np.zeros((b, c, *outs), dtype=np.int64)
+    for bc in np.ndindex(b, c):
+        for pos in np.ndindex(*outs):
+            cells = [
+                tuple(
+                    pp * s - p + kk * d
+                    for pp, kk, s, p, d in zip(pos, k, stride, padding, dilation, strict=True)
+                )
+                for k in np.ndindex(*kernel)
+            ]
+            inside = [q for q in cells if all(0 <= qq < n for qq, n in zip(q, sizes, strict=True))]
+            if kind == "max":
+                best, found = -np.inf, None
+                for q in inside:
+                    v = x[bc + q]
+                    if found is None or v > best or np.isnan(v):
+                        best, found = v, q
+                out[bc + pos] = best
+                where[bc + pos] = np.ravel_multi_index(found, sizes)
+            else:
+                total = sum(x[bc + q] for q in inside)
+                if include_pad:
+                    count = np.prod(
+                        [
+                            min(pp * s - p + k, n + p) - (pp * s - p)
+                            for pp, k, s, p, n in zip(
+                                pos, kernel, stride, padding, sizes, strict=True
+                            )
+                        ]
+                    )
+                else:
+                    count = len(inside)
+                out[bc + pos] = total / count
+    del dims
+    return out, where
+
+
+@st.composite
+def pool_case(draw: st.DrawFn, dims: int) -> dict:
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    sizes = tuple(
+        draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 7))
+        for k, d, p in zip(kernel, dilation, padding, strict=True)
+    )
+    # small integers: ties happen, and so do NaN and -inf
+    values = st.sampled_from([-np.inf, np.nan, -1.0, 0.0, 1.0, 2.0, 3.0])
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *sizes)
+    x = np.array(
+        draw(st.lists(values, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    )
+    return {
+        "x": x.reshape(shape),
+        "kernel": kernel,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "ceil_mode": draw(st.booleans()),
+        "include_pad": draw(st.booleans()),
+        "order": tuple(draw(st.permutations(range(dims + 2)))),
+    }
 
 
 @backends
-@given(shape=image_shapes, kernel=kernels, data=st.data())
-def test_maxpool_matches_numpy(backend, shape, kernel, data) -> None:
-    x = data.draw(tensors(shape, backend=backend))
-    expected = np_tile(x.to_numpy(), *kernel).max(axis=4)
-    assert_close(nn.maxpool2d(x, kernel), expected)
+@settings(max_examples=40, deadline=None)
+@given(case=st.one_of(pool_case(1), pool_case(2)))
+def test_max_pool_matches_pytorch_semantics(backend, case) -> None:
+    x = strided_tensor(case["x"], case["order"], requires_grad=True, backend=backend)
+    dims = x.dims - 2
+    pool = nn.max_pool1d if dims == 1 else nn.max_pool2d
+    args = (case["kernel"], case["stride"], case["padding"], case["dilation"], case["ceil_mode"])
+    out = pool(x, *args)
+    expected, where = np_pool(case["x"], *args, kind="max")
+    np.testing.assert_array_equal(out.to_numpy(), expected)  # NaN in the same places
+    g = np.random.default_rng(0).normal(size=expected.shape)
+    out.backward(minitorch.tensor(g, backend=backend))
+    grad = np.zeros_like(case["x"])
+    planes = grad.reshape(*grad.shape[:2], -1)
+    for bc in np.ndindex(*grad.shape[:2]):
+        np.add.at(planes[bc], where[bc].ravel(), g[bc].ravel())
+    assert x.grad is not None
+    assert_close(x.grad, grad, rtol=1e-12)
 
 
-def test_avgpool_gradient() -> None:
-    gradcheck(lambda x: nn.avgpool2d(x, (2, 2)), image_arrays((2, 2, 4, 4), 1), backend=SIMPLE)
+@backends
+@settings(max_examples=40, deadline=None)
+@given(case=st.one_of(pool_case(1), pool_case(2)))
+def test_avg_pool_matches_pytorch_semantics(backend, case) -> None:
+    finite = np.nan_to_num(case["x"], nan=0.5, neginf=-2.0)
+    x = strided_tensor(finite, case["order"], backend=backend)
+    dims = x.dims - 2
+    pool = nn.avg_pool1d if dims == 1 else nn.avg_pool2d
+    out = pool(
+        x, case["kernel"], case["stride"], case["padding"], case["ceil_mode"], case["include_pad"]
+    )
+    expected, _ = np_pool(
+        finite,
+        case["kernel"],
+        case["stride"],
+        case["padding"],
+        (1,) * dims,
+        case["ceil_mode"],
+        kind="avg",
+        include_pad=case["include_pad"],
+    )
+    assert_close(out, expected, rtol=1e-12)
 
 
-def test_maxpool_gradient() -> None:
-    gradcheck(lambda x: nn.maxpool2d(x, (2, 3)), image_arrays((2, 2, 4, 6), 2), backend=SIMPLE)
+def test_pool_reference_agrees_with_pytorch_numbers() -> None:
+    # Values printed by torch 2.13: F.max_pool1d(x, 2, ceil_mode=True), and
+    # F.avg_pool1d(y, 2, padding=1, count_include_pad=False / True).
+    x = np.array([[[1.0, 5.0, 2.0, 0.0, 3.0]]])
+    assert np_pool(x, (2,), (2,), (0,), (1,), True, "max")[0].tolist() == [[[5.0, 2.0, 3.0]]]
+    y = np.array([[[1.0, 2.0, 3.0]]])
+    assert np_pool(y, (2,), (2,), (1,), (1,), False, "avg", False)[0].tolist() == [[[1.0, 2.5]]]
+    assert np_pool(y, (2,), (2,), (1,), (1,), False, "avg", True)[0].tolist() == [[[0.5, 2.5]]]
 
 
-def test_maxpool_gradient_goes_to_the_argmax() -> None:
-    x = minitorch.tensor([[[[1.0, 9.0], [3.0, 4.0]]]], requires_grad=True)
-    nn.maxpool2d(x, (2, 2)).sum().backward()
+def test_avg_pool_gradient() -> None:
+    gradcheck(
+        lambda x: nn.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+        image_arrays((2, 2, 5, 4), 1),
+        backend=SIMPLE,
+    )
+    gradcheck(lambda x: nn.avg_pool1d(x, 2), image_arrays((1, 2, 5), 3), backend=SIMPLE)
+
+
+def test_max_pool_gradient() -> None:
+    gradcheck(
+        lambda x: nn.max_pool2d(x, (2, 3), stride=1, padding=1, dilation=(2, 1)),
+        image_arrays((2, 2, 4, 6), 2),
+        backend=SIMPLE,
+    )
+
+
+def test_max_pool_gradient_goes_to_the_first_maximum() -> None:
+    x = minitorch.tensor([[[[1.0, 9.0], [9.0, 4.0]]]], requires_grad=True)
+    nn.max_pool2d(x, 2).sum().backward()
     assert x.grad is not None
     assert x.grad.to_numpy().tolist() == [[[[0.0, 1.0], [0.0, 0.0]]]]
+
+
+def test_max_pool_propagates_nan() -> None:
+    for row in ([np.nan, 1.0, 2.0], [1.0, 2.0, np.nan], [1.0, np.nan, 2.0]):
+        out = nn.max_pool1d(minitorch.tensor([[row]]), 3)
+        assert np.isnan(out.item())
+
+
+def test_adaptive_avg_pool2d_windows() -> None:
+    x = np.arange(5 * 7, dtype=float).reshape(1, 1, 5, 7)
+    out = nn.adaptive_avg_pool2d(minitorch.tensor(x), (2, 3)).to_numpy()
+    # PyTorch's windows: rows [0, 3) and [2, 5); columns [0, 3), [2, 5), [4, 7)
+    expected = [
+        [x[0, 0, r0:r1, c0:c1].mean() for c0, c1 in ((0, 3), (2, 5), (4, 7))]
+        for r0, r1 in ((0, 3), (2, 5))
+    ]
+    assert_close(out[0, 0], np.array(expected), rtol=1e-12)
+    assert nn.adaptive_avg_pool2d(minitorch.tensor(x), 1).item() == pytest.approx(x.mean())
+    gradcheck(
+        lambda t: nn.adaptive_avg_pool2d(t, (2, 2)), image_arrays((1, 2, 3, 5), 4), backend=SIMPLE
+    )
+
+
+def test_pooling_accepts_unbatched_input() -> None:
+    x = minitorch.tensor(image_arrays((2, 4, 4), 5))
+    assert nn.max_pool2d(x, 2).shape == (2, 2, 2)
+    assert nn.avg_pool1d(x.view(2, 16), 4).shape == (2, 4)
 
 
 # --------------------------------------------------------------- max, argmax
@@ -266,11 +425,15 @@ def test_one_hot() -> None:
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: nn.maxpool2d(minitorch.ones((1, 1, 5, 4)), (2, 2)), ShapeError, "must divide"),
-        (lambda: nn.avgpool2d(minitorch.ones((1, 1, 4, 4)), (3, 2)), ShapeError, r"\(3, 2\)"),
         (lambda: nn.tile(minitorch.ones((4, 4)), (2, 2)), ShapeError, "4 dimensions"),
-        (lambda: nn.maxpool2d(minitorch.ones((1, 4, 4)), (2, 2)), ShapeError, r"\(1, 4, 4\)"),
-        (lambda: nn.avgpool2d(minitorch.ones((1, 1, 4, 4)), (0, 2)), ArgumentError, "positive"),
+        (lambda: nn.max_pool2d(minitorch.ones((4, 4)), 2), ShapeError, r"got shape \(4, 4\)"),
+        (lambda: nn.max_pool2d(minitorch.ones((1, 1, 2, 2)), 3), ShapeError, "empty"),
+        (lambda: nn.avg_pool2d(minitorch.ones((1, 1, 4, 4)), (0, 2)), ArgumentError, "positive"),
+        (lambda: nn.max_pool2d(minitorch.ones((1, 1, 4, 4)), True), ArgumentError, "True"),
+        (lambda: nn.max_pool1d(minitorch.ones((1, 1, 4)), 2, stride=0), ArgumentError, "stride"),
+        (lambda: nn.max_pool2d(minitorch.ones((1, 1, 4, 4)), 2, padding=2), ArgumentError, "half"),
+        (lambda: nn.avg_pool1d(minitorch.ones((1, 1, 4)), (2, 2)), ArgumentError, "1 int"),
+        (lambda: nn.max_pool2d([[1.0]], 2), TypeError, "max_pool2d: input must be a Tensor"),
         (lambda: nn.dropout(minitorch.ones(3), 1.5), ArgumentError, r"\[0, 1\], got 1.5"),
         (lambda: nn.dropout(minitorch.ones(3), -0.1), ArgumentError, "got -0.1"),
         (lambda: nn.nll_loss(minitorch.ones((2, 3)), [0, 3]), ArgumentError, r"\[0, 3\).*\[3\]"),

@@ -10,7 +10,7 @@ from .autodiff import Context, History, backpropagate, central_difference, is_gr
 from .convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .errors import ArgumentError, GradientError, IndexingError, MiniTorchError, ShapeError
 from .fast_ops import FastOps
-from .modules import Conv1d, Conv2d, Linear, Module, Parameter
+from .modules import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Linear, Module, Parameter
 from .optim import SGD, Adam
 from .rng import manual_seed
 from .tensor import (
@@ -33,6 +33,8 @@ __all__ = [
     "Adam",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
     "Linear",
     "Module",
     "Parameter",

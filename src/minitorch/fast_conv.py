@@ -44,7 +44,13 @@ import numpy as np
 from numba import prange
 
 from .tensor_data import Shape, Storage, Strides
-from .tensor_ops import ConvGeometry
+from .tensor_ops import (
+    ConvGeometry,
+    Indices,
+    PoolWindow,
+    tensor_max_pool,
+    tensor_max_pool_backward,
+)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -435,3 +441,38 @@ def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> 
     finally:
         numba.set_num_threads(threads)
     return out
+
+
+# The pooling loops of the plain backend, compiled: their planes run in parallel.
+max_pool_kernel = numba.njit(parallel=True, cache=True)(tensor_max_pool)
+max_pool_backward_kernel = numba.njit(parallel=True, cache=True)(tensor_max_pool_backward)
+
+
+def max_pool(
+    input: Tensor, window: PoolWindow, out_size: tuple[int, int]
+) -> tuple[Tensor, Indices]:
+    """Compiled max pooling of ``[B, C, H, W]`` (the loop: :func:`~minitorch.tensor_ops.tensor_max_pool`).
+
+    >>> import minitorch
+    >>> x = minitorch.tensor([[[[1, 5, 2, 0]]]])
+    >>> out, where = max_pool(x, PoolWindow((1, 2), (1, 2), (0, 0), (1, 1)), (1, 2))
+    >>> out.to_numpy().ravel().tolist(), where.tolist()
+    ([5.0, 2.0], [1, 2])
+    """
+    out = input.zeros((*input.shape[:2], *out_size))
+    where = np.empty(out.size, dtype=np.int64)
+    max_pool_kernel(*out.tuple(), where, *input.tuple(), *window)
+    return out, where
+
+
+def max_pool_backward(grad_output: Tensor, where: Indices, shape: Shape) -> Tensor:
+    """The compiled gradient of :func:`max_pool`: each output's gradient to its maximum.
+
+    >>> import minitorch
+    >>> d = minitorch.tensor([[[[10, 20]]]])
+    >>> max_pool_backward(d, np.array([1, 1]), (1, 1, 1, 4)).to_numpy().ravel().tolist()
+    [0.0, 30.0, 0.0, 0.0]
+    """
+    grad = grad_output.zeros(tuple(shape))
+    max_pool_backward_kernel(*grad.tuple(), *grad_output.tuple(), where)
+    return grad

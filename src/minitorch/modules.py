@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import rng
-from .convolution import conv1d, conv2d
+from .convolution import Padding, conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .errors import ArgumentError, ShapeError
 from .tensor import Tensor, from_numpy
 from .tensor_ops import TensorBackend
@@ -187,12 +187,6 @@ class Module:
         """Every parameter of the tree, in the order of :meth:`named_parameters`."""
         return [parameter for _, parameter in self.named_parameters()]
 
-    def add_parameter(self, name: str, value: Tensor) -> Parameter:
-        """Make ``value`` a parameter of this module under ``name`` and return it."""
-        parameter = Parameter(value)
-        setattr(self, name, parameter)
-        return parameter
-
     # ----------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> Module:
         """Put this module and every descendant in training mode (or evaluation, if False)."""
@@ -297,123 +291,310 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}"
 
 
-class Conv1d(Module):
-    """A 1D convolution layer with a bias per output channel.
+class _ConvNd(Module):
+    """What the four convolution layers share: settings, PyTorch's initialisation, repr.
 
-    ``out[b, o, t] = bias[o] + sum_{i,k} weight[o, i, k] * input[b, i, t + k]``,
-    anchored left, zero past the end (see :func:`minitorch.conv1d`).
-
-    Args:
-        in_channels: channels of the input.
-        out_channels: channels of the output.
-        kernel_width: the width ``K`` of each filter.
-        backend: the parameters' backend (the fast one by default).
-        seed: a seed for the initial values; otherwise the library's generator is used.
-
-    >>> from minitorch import ones
-    >>> layer = Conv1d(2, 4, 3, seed=0)
-    >>> layer.weight.shape, layer.bias.shape
-    ((4, 2, 3), (4, 1))
-    >>> layer(ones((5, 2, 10))).shape
-    (5, 4, 10)
-
+    The weight is ``out_channels x in_channels / groups x kernel`` (a
+    transposed layer's is ``in_channels x out_channels / groups x kernel``, as in
+    PyTorch), the bias has ``out_channels`` numbers, and both start uniform in
+    ``+-1 / sqrt(fan_in)`` with ``fan_in`` the weight's second dimension times
+    the kernel's size: PyTorch's default (Kaiming uniform with ``a = sqrt(5)``).
     """
+
+    dims: int
+    transposed: bool
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        kernel_width: int,
-        backend: TensorBackend | None = None,
-        seed: int | None = None,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...],
+        padding: Padding,
+        dilation: int | tuple[int, ...],
+        groups: int,
+        bias: bool,
+        backend: TensorBackend | None,
+        seed: int | None,
+        output_padding: int | tuple[int, ...] = 0,
     ) -> None:
         super().__init__()
-        _check_sizes(
-            "Conv1d",
-            in_channels=in_channels,
-            out_channels=out_channels,
-            kernel_width=kernel_width,
-        )
+        layer = type(self).__name__
+        _check_sizes(layer, in_channels=in_channels, out_channels=out_channels, groups=groups)
+        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups != 0:
+                raise ArgumentError(f"{layer}: {name} {channels} must divide by groups {groups}")
+        kernel = (kernel_size,) * self.dims if isinstance(kernel_size, int) else tuple(kernel_size)
+        if len(kernel) != self.dims:
+            raise ArgumentError(
+                f"{layer}: kernel_size must be an int or {self.dims} ints, got {kernel_size!r}"
+            )
+        _check_sizes(layer, **{f"kernel_size[{i}]": k for i, k in enumerate(kernel)})
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_width = kernel_width
+        self.kernel_size = kernel
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        self.output_padding = output_padding
+        first, second = (
+            (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
+        )
+        shape = (first, second // groups, *kernel)
+        fan_in = shape[1] * math.prod(kernel)
         generator = rng.generator(seed)
-        fan_in = in_channels * kernel_width
-        shape = (out_channels, in_channels, kernel_width)
         self.weight = Parameter(_uniform(generator, shape, fan_in, backend))
-        # [O, 1] broadcasts against the output [B, O, T].
-        self.bias = Parameter(_uniform(generator, (out_channels, 1), fan_in, backend))
+        self.bias = (
+            Parameter(_uniform(generator, (out_channels,), fan_in, backend)) if bias else None
+        )
 
-    def forward(self, input: Tensor) -> Tensor:
-        """Map ``batch x in_channels x width`` to ``batch x out_channels x width``."""
-        return conv1d(input, self.weight.value) + self.bias.value
+    def _bias(self) -> Tensor | None:
+        return None if self.bias is None else self.bias.value
 
     def extra_repr(self) -> str:
-        """Show the layer's sizes."""
-        return (
-            f"in_channels={self.in_channels}, out_channels={self.out_channels}, "
-            f"kernel_width={self.kernel_width}"
-        )
+        """Show the settings that differ from PyTorch's defaults, as PyTorch does."""
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        for name, default in (
+            ("stride", 1),
+            ("padding", 0),
+            ("output_padding", 0),
+            ("dilation", 1),
+            ("groups", 1),
+        ):
+            value = getattr(self, name)
+            if value != default:
+                text += f", {name}={value}"
+        return text + ("" if self.bias is not None else ", bias=False")
 
 
-class Conv2d(Module):
-    """A 2D convolution layer with a bias per output channel.
+class Conv1d(_ConvNd):
+    """A 1D convolution layer: :func:`minitorch.conv1d` with a learnable weight and bias.
 
-    ``out[b, o, y, x] = bias[o] + sum_{i,u,v} weight[o, i, u, v] * input[b, i, y + u, x + v]``,
-    anchored top-left, zero past the bottom and right (see :func:`minitorch.conv2d`).
-
-    Args:
-        in_channels: channels of the input.
-        out_channels: channels of the output.
-        kernel_height: the height ``KH`` of each filter.
-        kernel_width: the width ``KW`` of each filter.
-        backend: the parameters' backend (the fast one by default).
-        seed: a seed for the initial values; otherwise the library's generator is used.
+    Takes ``torch.nn.Conv1d``'s arguments; ``backend`` and ``seed`` (keyword
+    only) choose the parameters' backend and seed their initial values.
 
     >>> from minitorch import ones
-    >>> layer = Conv2d(1, 4, 3, 3, seed=0)
+    >>> layer = Conv1d(2, 4, 3, padding=1, seed=0)
     >>> layer.weight.shape, layer.bias.shape
-    ((4, 1, 3, 3), (4, 1, 1))
-    >>> layer(ones((2, 1, 8, 8))).shape
-    (2, 4, 8, 8)
+    ((4, 2, 3), (4,))
+    >>> layer(ones((5, 2, 10))).shape
+    (5, 4, 10)
+    >>> layer
+    Conv1d(2, 4, kernel_size=(3,), padding=1)
 
     """
+
+    dims = 1
+    transposed = False
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        kernel_height: int,
-        kernel_width: int,
+        kernel_size: int | tuple[int],
+        stride: int | tuple[int] = 1,
+        padding: Padding = 0,
+        dilation: int | tuple[int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        *,
         backend: TensorBackend | None = None,
         seed: int | None = None,
     ) -> None:
-        super().__init__()
-        _check_sizes(
-            "Conv2d",
-            in_channels=in_channels,
-            out_channels=out_channels,
-            kernel_height=kernel_height,
-            kernel_width=kernel_width,
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            backend,
+            seed,
         )
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_height = kernel_height
-        self.kernel_width = kernel_width
-        generator = rng.generator(seed)
-        fan_in = in_channels * kernel_height * kernel_width
-        shape = (out_channels, in_channels, kernel_height, kernel_width)
-        self.weight = Parameter(_uniform(generator, shape, fan_in, backend))
-        # [O, 1, 1] broadcasts against the output [B, O, H, W].
-        self.bias = Parameter(_uniform(generator, (out_channels, 1, 1), fan_in, backend))
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Map ``batch x in_channels x width`` to ``batch x out_channels x out_width``."""
+        return conv1d(
+            input,
+            self.weight.value,
+            self._bias(),
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
+
+
+class Conv2d(_ConvNd):
+    """A 2D convolution layer: :func:`minitorch.conv2d` with a learnable weight and bias.
+
+    Takes ``torch.nn.Conv2d``'s arguments; ``backend`` and ``seed`` (keyword
+    only) choose the parameters' backend and seed their initial values.
+
+    >>> from minitorch import ones
+    >>> layer = Conv2d(1, 4, 3, stride=2, padding=1, seed=0)
+    >>> layer.weight.shape, layer.bias.shape
+    ((4, 1, 3, 3), (4,))
+    >>> layer(ones((2, 1, 8, 8))).shape
+    (2, 4, 4, 4)
+
+    """
+
+    dims = 2
+    transposed = False
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: Padding = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        *,
+        backend: TensorBackend | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            backend,
+            seed,
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         """Map ``batch x in_channels x height x width`` to ``batch x out_channels x ...``."""
-        return conv2d(input, self.weight.value) + self.bias.value
+        return conv2d(
+            input,
+            self.weight.value,
+            self._bias(),
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
 
-    def extra_repr(self) -> str:
-        """Show the layer's sizes."""
-        return (
-            f"in_channels={self.in_channels}, out_channels={self.out_channels}, "
-            f"kernel=({self.kernel_height}, {self.kernel_width})"
+
+class ConvTranspose1d(_ConvNd):
+    """A 1D transposed convolution layer (:func:`minitorch.conv_transpose1d`), as PyTorch's.
+
+    >>> from minitorch import ones
+    >>> layer = ConvTranspose1d(4, 2, 4, stride=2, padding=1, seed=0)
+    >>> layer.weight.shape, layer(ones((1, 4, 5))).shape
+    ((4, 2, 4), (1, 2, 10))
+
+    """
+
+    dims = 1
+    transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int],
+        stride: int | tuple[int] = 1,
+        padding: int | tuple[int] = 0,
+        output_padding: int | tuple[int] = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: int | tuple[int] = 1,
+        *,
+        backend: TensorBackend | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            backend,
+            seed,
+            output_padding,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Map ``batch x in_channels x width`` to ``batch x out_channels x out_width``."""
+        return conv_transpose1d(
+            input,
+            self.weight.value,
+            self._bias(),
+            self.stride,
+            self.padding,  # type: ignore[arg-type]
+            self.output_padding,
+            self.groups,
+            self.dilation,
+        )
+
+
+class ConvTranspose2d(_ConvNd):
+    """A 2D transposed convolution layer (:func:`minitorch.conv_transpose2d`), as PyTorch's.
+
+    The upsampling layer of a decoder: stride 2 doubles the height and width.
+
+    >>> from minitorch import ones
+    >>> layer = ConvTranspose2d(8, 4, 2, stride=2, seed=0)
+    >>> layer.weight.shape, layer(ones((1, 8, 7, 7))).shape
+    ((8, 4, 2, 2), (1, 4, 14, 14))
+
+    """
+
+    dims = 2
+    transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        output_padding: int | tuple[int, int] = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: int | tuple[int, int] = 1,
+        *,
+        backend: TensorBackend | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            backend,
+            seed,
+            output_padding,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Map ``batch x in_channels x height x width`` to ``batch x out_channels x ...``."""
+        return conv_transpose2d(
+            input,
+            self.weight.value,
+            self._bias(),
+            self.stride,
+            self.padding,  # type: ignore[arg-type]
+            self.output_padding,
+            self.groups,
+            self.dilation,
         )

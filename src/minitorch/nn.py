@@ -1,10 +1,12 @@
-"""Network operations composed from the primitive tensor operations.
+"""Network operations, as in ``torch.nn.functional``, composed from the primitives.
 
-Nothing here has a backward of its own: pooling is a reshape followed by a
-mean or a max, softmax is exponentials divided by their sum, a loss is a
-masked sum of log-probabilities. Autodiff differentiates each one through the
-primitives it is built from, so a gradient here is correct as soon as the
-primitives' gradients are.
+Almost nothing here has a backward of its own: average pooling is a
+convolution with constant filters, softmax is exponentials divided by their
+sum, a loss is a masked sum of log-probabilities. Autodiff differentiates each
+one through the primitives it is built from, so a gradient here is correct as
+soon as the primitives' gradients are. Max pooling is the exception: its
+windows overlap, so it is a primitive (:class:`~minitorch.tensor_functions.MaxPool`)
+whose backward sends each gradient to its window's maximum.
 
 Layouts follow the library's convention: images are
 ``batch x channels x height x width``, class scores are ``batch x classes``.
@@ -14,15 +16,23 @@ before any kernel runs.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from . import rng
+
+# The convolutions are functions of this module too, as in torch.nn.functional.
+from .convolution import IntOrTuple, conv2d
+from .convolution import conv1d as conv1d
+from .convolution import conv_transpose1d as conv_transpose1d
+from .convolution import conv_transpose2d as conv_transpose2d
 from .errors import ArgumentError, ShapeError
 from .tensor import Tensor, from_numpy
-from .tensor_ops import TensorBackend
+from .tensor_functions import MaxPool
+from .tensor_ops import PoolWindow, TensorBackend
 
 # Class numbers: a tensor, a list, or a NumPy array of whole numbers.
 Labels = Tensor | Sequence[int] | npt.NDArray[np.generic]
@@ -88,55 +98,325 @@ def _check_kernel(op: str, input: Tensor, kernel: tuple[int, int]) -> tuple[int,
     return kh, kw
 
 
-def avgpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
-    """Average each non-overlapping ``kh x kw`` tile of every image.
+def max_pool1d(
+    input: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """The largest value of each window, as ``torch.nn.functional.max_pool1d``.
 
     Args:
-        input: ``batch x channels x height x width``.
-        kernel: ``(kh, kw)``, which must divide ``height`` and ``width``.
+        input: ``batch x channels x width`` (or without the batch).
+        kernel_size: the window's width.
+        stride: the step between windows; the kernel size when None.
+        padding: cells of -inf added on both sides, at most half the kernel.
+        dilation: the step between the cells of a window.
+        ceil_mode: keep a last, partial window that starts inside the input
+            (or the left padding) instead of dropping it.
 
     Returns:
-        ``batch x channels x (height / kh) x (width / kw)``.
+        ``batch x channels x out_width``. The gradient of each output goes to
+        its window's maximum (the first of equal ones); a NaN in a window is
+        its maximum, as in PyTorch.
+
+    >>> from minitorch import tensor
+    >>> max_pool1d(tensor([[[1.0, 5.0, 2.0, 0.0, 3.0]]]), 2)
+    [
+        [
+            [5.00 2.00]]]
+    >>> max_pool1d(tensor([[[1.0, 5.0, 2.0, 0.0, 3.0]]]), 2, ceil_mode=True)
+    [
+        [
+            [5.00 2.00 3.00]]]
+
+    """
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """The largest value of each window, as ``torch.nn.functional.max_pool2d``.
+
+    See :func:`max_pool1d`; every setting is an int or a ``(height, width)``
+    pair, and the input is ``batch x channels x height x width``.
 
     >>> from minitorch import tensor
     >>> x = tensor([[[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]]])
-    >>> avgpool2d(x, (2, 2))
+    >>> max_pool2d(x, 2)
+    [
+        [
+            [
+                [6.00 8.00]]]]
+    >>> max_pool2d(x, 3, stride=1, padding=1).shape
+    (1, 1, 2, 4)
+
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """The mean of each window, as ``torch.nn.functional.avg_pool1d``.
+
+    An average pool is a convolution with one constant filter per channel
+    (``groups = channels``), so its gradient is that convolution's.
+
+    Args:
+        input: ``batch x channels x width`` (or without the batch).
+        kernel_size: the window's width.
+        stride: the step between windows; the kernel size when None.
+        padding: zeros added on both sides, at most half the kernel.
+        ceil_mode: keep a last, partial window (see :func:`max_pool1d`).
+        count_include_pad: divide by the whole window, padding zeros included
+            (PyTorch's default), or only by the input cells it covers. Cells
+            past the padding, which only ``ceil_mode`` windows reach, never count.
+
+    >>> from minitorch import tensor
+    >>> avg_pool1d(tensor([[[1.0, 2.0, 3.0, 4.0]]]), 2)
+    [
+        [
+            [1.50 3.50]]]
+    >>> avg_pool1d(tensor([[[1.0, 2.0, 3.0]]]), 2, padding=1, count_include_pad=False)
+    [
+        [
+            [1.00 2.50]]]
+
+    """
+    return _avg_pool(
+        "avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad
+    )
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """The mean of each window, as ``torch.nn.functional.avg_pool2d`` (no ``divisor_override``).
+
+    See :func:`avg_pool1d`; every setting is an int or a ``(height, width)`` pair.
+
+    >>> from minitorch import tensor
+    >>> avg_pool2d(tensor([[[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]]]), 2)
     [
         [
             [
                 [3.50 5.50]]]]
 
     """
-    _check_dims("avgpool2d", input, 4, "batch x channels x height x width")
-    tiles = tile(input, _check_kernel("avgpool2d", input, kernel))
-    return tiles.mean(4).view(*tiles.shape[:4])
+    return _avg_pool(
+        "avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad
+    )
 
 
-def maxpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
-    """Keep the largest value of each non-overlapping ``kh x kw`` tile of every image.
+def adaptive_avg_pool2d(input: Tensor, output_size: IntOrTuple) -> Tensor:
+    """Average into a fixed ``output_size``, as ``torch.nn.functional.adaptive_avg_pool2d``.
 
-    The gradient of a tile goes to its largest element (shared between exact
-    ties), because that is the gradient of :meth:`Tensor.max`.
-
-    Args:
-        input: ``batch x channels x height x width``.
-        kernel: ``(kh, kw)``, which must divide ``height`` and ``width``.
-
-    Returns:
-        ``batch x channels x (height / kh) x (width / kw)``.
+    Output row ``i`` averages input rows ``floor(i * H / out)`` up to
+    ``ceil((i + 1) * H / out)`` (the same along the width). With
+    ``output_size=1`` it is the global average pool that ends a ResNet or a
+    MobileNet. Written as two matrix products with fixed averaging matrices,
+    ``A_h @ x @ A_w^T``, so autodiff gives its gradient.
 
     >>> from minitorch import tensor
-    >>> x = tensor([[[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]]])
-    >>> maxpool2d(x, (2, 2))
+    >>> adaptive_avg_pool2d(tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]]), 1)
     [
         [
             [
-                [6.00 8.00]]]]
+                [3.50]]]]
 
     """
-    _check_dims("maxpool2d", input, 4, "batch x channels x height x width")
-    tiles = tile(input, _check_kernel("maxpool2d", input, kernel))
-    return tiles.max(4).view(*tiles.shape[:4])
+    op = "adaptive_avg_pool2d"
+    batched = _batched(op, input, 2)
+    sizes = _pool_settings(op, "output_size", output_size, 2)
+    rows, cols = (
+        from_numpy(_averaging(n, out), backend=input.backend)
+        for n, out in zip(batched.shape[2:], sizes, strict=True)
+    )
+    out = rows @ batched @ cols.permute(1, 0)
+    return out if input.dims == 4 else out.view(*out.shape[1:])
+
+
+def _averaging(n: int, out: int) -> npt.NDArray[np.float64]:
+    """The ``out x n`` matrix whose row ``i`` averages PyTorch's adaptive window ``i``."""
+    matrix = np.zeros((out, n))
+    for i in range(out):
+        start, stop = (i * n) // out, -(-((i + 1) * n) // out)
+        matrix[i, start:stop] = 1.0 / (stop - start)
+    return matrix
+
+
+def _batched(op: str, input: Tensor, dims: int) -> Tensor:
+    """``input`` with a batch dimension, after checking its rank."""
+    layout = "batch x channels x " + " x ".join(("height", "width")[2 - dims :])
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.dims not in (dims + 1, dims + 2) or 0 in input.shape[-dims - 1 :]:
+        raise ShapeError(
+            f"{op}: input must be {layout} (the batch may be left out) with no empty "
+            f"dimension but the batch, got shape {input.shape}"
+        )
+    return input if input.dims == dims + 2 else input.contiguous().view(1, *input.shape)
+
+
+def _pool_settings(
+    op: str, name: str, value: IntOrTuple, dims: int, minimum: int = 1
+) -> tuple[int, ...]:
+    """An int per spatial dimension (booleans refused), each at least ``minimum``."""
+    values = (value,) * dims if isinstance(value, int | np.integer) else value
+    if (
+        isinstance(value, bool)
+        or not isinstance(values, Sequence)
+        or len(values) != dims
+        or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values)
+    ):
+        raise ArgumentError(f"{op}: {name} must be an int or {dims} int(s), got {value!r}")
+    if min(values) < minimum:  # type: ignore[type-var]
+        rule = "positive" if minimum == 1 else "non-negative"
+        raise ArgumentError(f"{op}: {name} must be {rule}, got {value!r}")
+    return tuple(int(v) for v in values)  # type: ignore[union-attr]
+
+
+def _pool_window(
+    op: str,
+    dims: int,
+    input: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None,
+    padding: IntOrTuple,
+    dilation: IntOrTuple,
+    ceil_mode: bool,
+) -> tuple[Tensor, PoolWindow, tuple[int, int]]:
+    """Check a pooling's arguments; return the 4-D input, its windows and the output size.
+
+    The output size is PyTorch's: ``floor`` (or ``ceil``) of
+    ``(n + 2p - d (k - 1) - 1) / s`` plus one, where a ``ceil_mode`` window
+    that would start past the input and its left padding is dropped.
+    """
+    batched = _batched(op, input, dims)
+    kernel = _pool_settings(op, "kernel_size", kernel_size, dims)
+    strides = kernel if stride is None else _pool_settings(op, "stride", stride, dims)
+    pads = _pool_settings(op, "padding", padding, dims, minimum=0)
+    dilations = _pool_settings(op, "dilation", dilation, dims)
+    if any(p > k // 2 for p, k in zip(pads, kernel, strict=True)):
+        raise ArgumentError(
+            f"{op}: padding must be at most half the kernel size, got padding {pads} "
+            f"for kernel_size {kernel}"
+        )
+    sizes = []
+    for n, k, s, p, d in zip(batched.shape[2:], kernel, strides, pads, dilations, strict=True):
+        span = n + 2 * p - d * (k - 1) - 1
+        size = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (size - 1) * s >= n + p:
+            size -= 1
+        sizes.append(size)
+    if (
+        min(sizes) < 1
+        or min(
+            n + 2 * p - d * (k - 1)
+            for n, k, p, d in zip(batched.shape[2:], kernel, pads, dilations, strict=True)
+        )
+        < 1
+    ):
+        raise ShapeError(
+            f"{op}: the output would be empty: input {input.shape} is smaller than the "
+            f"window (kernel_size {kernel}, dilation {dilations}, padding {pads})"
+        )
+    # 1D is 2D with a height of 1.
+    if dims == 1:
+        b, c, n = batched.shape
+        batched = batched.contiguous().view(b, c, 1, n)
+        window = PoolWindow((1, kernel[0]), (1, strides[0]), (0, pads[0]), (1, dilations[0]))
+        return batched, window, (1, sizes[0])
+    return batched, PoolWindow(kernel, strides, pads, dilations), (sizes[0], sizes[1])  # type: ignore[arg-type]
+
+
+def _unpool_shape(out: Tensor, input: Tensor, dims: int) -> Tensor:
+    """Give a pooled ``[B, C, H', W']`` the rank of the caller's input."""
+    shape = out.shape if dims == 2 else (out.shape[0], out.shape[1], out.shape[3])
+    if input.dims == dims + 1:
+        shape = shape[1:]
+    return out if shape == out.shape else out.view(*shape)
+
+
+def _max_pool(
+    op: str,
+    dims: int,
+    input: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None,
+    padding: IntOrTuple,
+    dilation: IntOrTuple,
+    ceil_mode: bool,
+) -> Tensor:
+    batched, window, out_size = _pool_window(
+        op, dims, input, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    out = MaxPool.apply(batched, window=window, out_size=out_size)
+    return _unpool_shape(out, input, dims)
+
+
+def _avg_pool(
+    op: str,
+    dims: int,
+    input: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None,
+    padding: IntOrTuple,
+    ceil_mode: bool,
+    count_include_pad: bool,
+) -> Tensor:
+    batched, window, out_size = _pool_window(
+        op, dims, input, kernel_size, stride, padding, 1, ceil_mode
+    )
+    channels = batched.shape[1]
+    sizes = batched.shape[2:]
+    # Zeros after the padding where a ceil_mode window runs past it.
+    pairs = tuple(
+        (p, p + builtins.max(0, (o - 1) * s + k - n - 2 * p))
+        for n, o, k, s, p in zip(
+            sizes, out_size, window.kernel, window.stride, window.padding, strict=True
+        )
+    )
+    ones = from_numpy(np.ones((channels, 1, *window.kernel)), backend=input.backend)
+    sums = conv2d(batched, ones, stride=window.stride, padding=pairs, groups=channels)
+    counts = [
+        _window_counts(n, o, k, s, p, count_include_pad)
+        for n, o, k, s, p in zip(
+            sizes, out_size, window.kernel, window.stride, window.padding, strict=True
+        )
+    ]
+    divisor = from_numpy(np.outer(*counts), backend=input.backend)
+    return _unpool_shape(sums / divisor, input, dims)
+
+
+def _window_counts(
+    n: int, out: int, k: int, s: int, p: int, include_pad: bool
+) -> npt.NDArray[np.float64]:
+    """How many cells each window averages along one dimension, as PyTorch counts them."""
+    start = np.arange(out) * s - p
+    stop = np.minimum(start + k, n + p)  # padding counts, cells past it never do
+    if include_pad:
+        return (stop - start).astype(np.float64)
+    return (np.minimum(stop, n) - np.maximum(start, 0)).astype(np.float64)
 
 
 def max(input: Tensor, dim: int) -> Tensor:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .autodiff import Context, History, is_grad_enabled
 from .tensor_data import TensorData
-from .tensor_ops import ConvGeometry
+from .tensor_ops import ConvGeometry, PoolWindow
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -180,8 +180,16 @@ class Max(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         a, out, dim = ctx.saved_values
-        f = grad_output.f
+        f = grad_output.backend
         is_max = f.eq_zip(a, out)
+        values = out.to_numpy()
+        if (values != values).any():
+            # NaN == NaN is false: a NaN maximum is matched by the NaNs it came from,
+            # as in PyTorch. is_nan(x) = 1 - eq(x, x); eq is 0 wherever a NaN is.
+            one = a.zeros((1,)) + 1.0
+            a_nan = f.add_zip(one, f.neg_map(f.eq_zip(a, a)))
+            out_nan = f.add_zip(one, f.neg_map(f.eq_zip(out, out)))
+            is_max = f.add_zip(is_max, f.mul_zip(a_nan, out_nan))
         # [.., n, ..] / [.., 1, ..]: the one arg-max (or each of k ties) gets d / k
         share = f.mul_zip(is_max, f.inv_map(f.add_reduce(is_max, dim)))
         return (f.mul_zip(share, grad_output),)
@@ -240,6 +248,21 @@ class MatMul(Function):
             f.matrix_multiply(grad_output, b._transpose()),
             f.matrix_multiply(a._transpose(), grad_output),
         )
+
+
+# d max_pool(a) = d sent to each window's maximum (the first of equal ones), added
+# up where overlapping windows share it: [B, C, H', W'] -> [B, C, H, W]
+class MaxPool(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, window: PoolWindow, out_size: tuple[int, int]) -> Tensor:
+        out, where = a.backend.max_pool(a, window, out_size)
+        ctx.save_for_backward(a.shape, where)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+        shape, where = ctx.saved_values
+        return (grad_output.backend.max_pool_backward(grad_output, where, shape),)
 
 
 # Convolution. Shapes of a 1D convolution (2D adds a dimension to each of T, K, T'):

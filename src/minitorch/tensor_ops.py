@@ -22,6 +22,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
+import numpy.typing as npt
+from numba import prange
 
 from . import operators
 from .tensor_data import (
@@ -70,6 +72,24 @@ class ConvGeometry(NamedTuple):
     flip: bool
 
 
+class PoolWindow(NamedTuple):
+    """The windows of a pooling, one pair ``(along height, along width)`` each.
+
+    Window ``(y, x)`` covers the cells ``(y * stride - padding + kh * dilation,
+    x * stride - padding + kw * dilation)`` for ``kh < kernel[0]``, ``kw < kernel[1]``;
+    cells outside the input are skipped (a max pool pads with -inf).
+    """
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+
+
+# Positions of maxima, one per output element in row-major order.
+Indices = npt.NDArray[np.int64]
+
+
 class TensorOps(Protocol):
     """The interface every backend implements: four static kernel constructors."""
 
@@ -98,6 +118,18 @@ class TensorOps(Protocol):
     @staticmethod
     def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
         """Fill the 5-D grouped view ``out`` with the convolution of ``geometry``; return it."""
+        ...
+
+    @staticmethod
+    def max_pool(
+        input: Tensor, window: PoolWindow, out_size: tuple[int, int]
+    ) -> tuple[Tensor, Indices]:
+        """Each window's maximum of ``[B, C, H, W]``, and where in its plane it is (``h * W + w``)."""
+        ...
+
+    @staticmethod
+    def max_pool_backward(grad_output: Tensor, where: Indices, shape: Shape) -> Tensor:
+        """Send each output's gradient to its window's maximum, adding where windows overlap."""
         ...
 
 
@@ -139,6 +171,8 @@ class TensorBackend:
         self.max_reduce = ops.reduce(operators.max, -np.inf)
         self.matrix_multiply = ops.matrix_multiply
         self.conv = ops.conv
+        self.max_pool = ops.max_pool
+        self.max_pool_backward = ops.max_pool_backward
 
     def __repr__(self) -> str:
         return f"TensorBackend({self.ops.__name__})"
@@ -250,6 +284,36 @@ class SimpleOps:
         """
         tensor_conv(*out.tuple(), *input.tuple(), *weight.tuple(), geometry)
         return out
+
+    @staticmethod
+    def max_pool(
+        input: Tensor, window: PoolWindow, out_size: tuple[int, int]
+    ) -> tuple[Tensor, Indices]:
+        """Max pooling of ``[B, C, H, W]`` with plain Python loops (see :func:`tensor_max_pool`).
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> x = tensor([[[[1, 5, 2, 0]]]], backend=TensorBackend(SimpleOps))
+        >>> out, where = SimpleOps.max_pool(x, PoolWindow((1, 2), (1, 2), (0, 0), (1, 1)), (1, 2))
+        >>> out.to_numpy().ravel().tolist(), where.tolist()
+        ([5.0, 2.0], [1, 2])
+        """
+        out = input.zeros((*input.shape[:2], *out_size))
+        where = np.zeros(out.size, dtype=np.int64)
+        tensor_max_pool(*out.tuple(), where, *input.tuple(), *window)
+        return out, where
+
+    @staticmethod
+    def max_pool_backward(grad_output: Tensor, where: Indices, shape: Shape) -> Tensor:
+        """The gradient of :meth:`max_pool` with plain Python loops.
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> d = tensor([[[[10, 20]]]], backend=TensorBackend(SimpleOps))
+        >>> SimpleOps.max_pool_backward(d, np.array([1, 1]), (1, 1, 1, 4)).to_numpy().ravel().tolist()
+        [0.0, 30.0, 0.0, 0.0]
+        """
+        grad = grad_output.zeros(tuple(shape))
+        tensor_max_pool_backward(*grad.tuple(), *grad_output.tuple(), where)
+        return grad
 
 
 Kernel = Callable[..., None]
@@ -422,3 +486,94 @@ def tensor_conv(
                 * input[index_to_position(x_index, input_strides)]
             )
         out[index_to_position(np.array([g, b, o, y, x]), out_strides)] = total
+
+
+def tensor_max_pool(
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    where: Indices,
+    input: Storage,
+    input_shape: Shape,
+    input_strides: Strides,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+) -> None:
+    """Max pooling: ``out[b, c, y, x]`` = the largest cell of window ``(y, x)`` (see :class:`PoolWindow`).
+
+    As PyTorch does, the first of equal maxima wins, and a NaN wins over any
+    number, so a NaN in a window comes out. ``where`` receives the maximum's
+    place in its plane, ``h * width + w``, in the order of the output elements.
+    The loop over planes is a ``prange``: compiled by Numba
+    (:mod:`minitorch.fast_conv`) the planes run in parallel; in Python it is a range.
+    """
+    batch, channels, out_height, out_width = out_shape
+    height, width = input_shape[2], input_shape[3]
+    for plane in prange(batch * channels):
+        b = plane // channels
+        c = plane - b * channels
+        base = b * input_strides[0] + c * input_strides[1]
+        for y in range(out_height):
+            for x in range(out_width):
+                best = -np.inf
+                found = -1
+                for kh in range(kernel[0]):
+                    h = y * stride[0] - padding[0] + kh * dilation[0]
+                    if h < 0 or h >= height:
+                        continue
+                    for kw in range(kernel[1]):
+                        w = x * stride[1] - padding[1] + kw * dilation[1]
+                        if w < 0 or w >= width:
+                            continue
+                        value = input[base + h * input_strides[2] + w * input_strides[3]]
+                        # value != value: a NaN, which wins and stays
+                        if found < 0 or value > best or value != value:
+                            best = value
+                            found = h * width + w
+                out[
+                    b * out_strides[0]
+                    + c * out_strides[1]
+                    + y * out_strides[2]
+                    + x * out_strides[3]
+                ] = best
+                where[(plane * out_height + y) * out_width + x] = found
+
+
+def tensor_max_pool_backward(
+    grad: Storage,
+    grad_shape: Shape,
+    grad_strides: Strides,
+    grad_output: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    where: Indices,
+) -> None:
+    """Add each output's gradient to the input cell that was its window's maximum.
+
+    ``grad`` holds zeros on entry. Overlapping windows may share a maximum, so
+    the additions of one plane run in order; planes run in parallel when compiled.
+    """
+    batch, channels, out_height, out_width = out_shape
+    width = grad_shape[3]
+    for plane in prange(batch * channels):
+        b = plane // channels
+        c = plane - b * channels
+        for y in range(out_height):
+            for x in range(out_width):
+                found = where[(plane * out_height + y) * out_width + x]
+                h = found // width
+                w = found - h * width
+                position = (
+                    b * grad_strides[0]
+                    + c * grad_strides[1]
+                    + h * grad_strides[2]
+                    + w * grad_strides[3]
+                )
+                grad[position] += grad_output[
+                    b * out_strides[0]
+                    + c * out_strides[1]
+                    + y * out_strides[2]
+                    + x * out_strides[3]
+                ]
