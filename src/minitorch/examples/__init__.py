@@ -1,11 +1,14 @@
 """End-to-end training examples, and the training loop they share.
 
 - :mod:`minitorch.examples.digits`: a small 2D CNN on scikit-learn's 8 x 8 digits;
+- :mod:`minitorch.examples.mnist`: a LeNet-5-style CNN on 5,000 real 28 x 28 MNIST digits;
 - :mod:`minitorch.examples.signal`: a 1D CNN that finds which pattern hides in a noisy signal.
 
 Each runs as a program (``python -m minitorch.examples.digits``) printing a line
 per epoch, and offers ``train(...)`` returning a :class:`TrainResult` (loss
-history, test accuracy, wall time) for the book to plot and print.
+history, test accuracy, wall time) for the book to plot and print. The three
+share :func:`train_classifier` (Adam with a cosine schedule, then :func:`fit`)
+and :func:`command_line` (options read from ``train``'s own defaults).
 
 The loop here is the plainest one that works: shuffle, cut into mini-batches,
 forward, loss, ``zero_grad``, ``backward``, ``step``; evaluate on the held-out
@@ -14,9 +17,11 @@ set after each epoch, with dropout off and no graph recorded.
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,6 +33,7 @@ from ..autodiff import no_grad
 from ..datasets import DataSplit
 from ..errors import ArgumentError
 from ..modules import Module
+from ..optim import Adam, Optimizer
 from ..tensor import Tensor, from_numpy
 
 
@@ -147,8 +153,7 @@ def accuracy(model: Module, inputs: Tensor, labels: Tensor) -> float:
 def fit(
     model: Module,
     data: DataSplit,
-    optimizer: Callable[[], None],
-    zero_grad: Callable[[], None],
+    optimizer: Optimizer,
     epochs: int,
     batch_size: int,
     seed: int,
@@ -160,8 +165,8 @@ def fit(
     Args:
         model: the network; it maps a batch of inputs to ``batch x classes`` scores.
         data: the training and test sets.
-        optimizer: takes one step (``optimizer.step``).
-        zero_grad: clears the gradients (``optimizer.zero_grad``).
+        optimizer: updates the parameters (``step``) and clears their gradients
+            (``zero_grad``), e.g. :class:`~minitorch.optim.Adam`.
         epochs: the number of passes over the training set.
         batch_size: the number of examples per step.
         seed: seeds the shuffling and dropout.
@@ -196,9 +201,9 @@ def fit(
             rows = order[start : start + batch_size]
             batch = from_numpy(inputs[rows], backend=backend)
             loss = nn.cross_entropy(model(batch), labels[rows])
-            zero_grad()
+            optimizer.zero_grad()
             loss.backward()
-            optimizer()
+            optimizer.step()
             result.batch_losses.append(loss.item())
             total += loss.item() * len(rows)
         result.losses.append(total / len(order))
@@ -213,4 +218,80 @@ def fit(
             progress(report)
     result.seconds = time.perf_counter() - started
     model.eval()
+    return result
+
+
+def train_classifier(
+    model: Module,
+    data: DataSplit,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    progress: Progress = True,
+) -> TrainResult:
+    """Train ``model`` with Adam, the learning rate decaying from ``lr`` along a half cosine.
+
+    What every example's ``train`` does once it has built its network and data.
+
+    >>> from minitorch.datasets import load_signals
+    >>> from minitorch.examples.signal import SignalCNN
+    >>> data = load_signals(train_count=8, test_count=4)
+    >>> train_classifier(SignalCNN(seed=0), data, epochs=1, lr=0.01, batch_size=4, seed=0,
+    ...                  progress=False)
+    TrainResult(epochs=1, ...)
+
+    """
+    optimizer = Adam(model.parameters(), lr=lr)
+    return fit(
+        model,
+        data,
+        optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        progress=progress,
+        schedule=cosine_schedule(optimizer, lr, epochs),
+    )
+
+
+def command_line(
+    description: str,
+    train: Callable[..., TrainResult],
+    load: Callable[[], DataSplit],
+    argv: Sequence[str] | None = None,
+) -> TrainResult:
+    """Run an example's ``train`` as a program: parse options, print the data, train, summarise.
+
+    The options ``--epochs``, ``--seed``, ``--lr`` and ``--batch-size`` take
+    their defaults from ``train``'s signature, so the program and the function
+    cannot drift apart.
+
+    Args:
+        description: the program's one-line description (for ``--help``).
+        train: the example's ``train``; it takes ``epochs, seed, lr, batch_size``
+            and a ``data`` keyword.
+        load: returns the data set to train on.
+        argv: the arguments (``sys.argv[1:]`` when None).
+
+    Returns:
+        The :class:`TrainResult` of the run.
+
+    """
+    defaults = inspect.signature(train).parameters
+    parser = argparse.ArgumentParser(description=description)
+    for option in ("epochs", "seed", "lr", "batch_size"):
+        default = defaults[option].default
+        parser.add_argument(f"--{option.replace('_', '-')}", type=type(default), default=default)
+    args = parser.parse_args(argv)
+    data = load()
+    print(f"data: {data}, classes {', '.join(data.class_names)}")
+    result = train(args.epochs, args.seed, args.lr, args.batch_size, data=data)
+    test_count = data.test_inputs.shape[0]
+    correct = round(result.test_accuracy * test_count)
+    print(
+        f"test accuracy {100 * result.test_accuracy:.1f}% ({correct}/{test_count})"
+        f" after {len(result.losses)} epochs, {result.seconds:.1f} s of training"
+    )
     return result

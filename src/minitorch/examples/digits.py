@@ -1,19 +1,18 @@
 """A small convolutional network that reads handwritten digits.
 
-The 8 x 8 digits get a zero border of 2 pixels (``load_digits(padding=2)``):
-the library's convolutions are anchored top-left, and the border lets every
-pixel sit in the middle of some window. The network, for ``batch x 1 x 12 x 12``
-images::
+The network, for ``batch x 1 x 8 x 8`` images (scikit-learn's digits)::
 
-    conv 3x3, 1 -> 12 channels, relu, max-pool 2x2   -> batch x 12 x 6 x 6
-    conv 3x3, 12 -> 48 channels, relu, max-pool 2x2  -> batch x 48 x 3 x 3
-    flatten, dropout, linear 432 -> 10               -> batch x 10 class scores
+    conv 3x3 padding 1, 1 -> 12 channels, relu, max-pool 2  -> batch x 12 x 4 x 4
+    conv 3x3 padding 1, 12 -> 48 channels, relu, max-pool 2 -> batch x 48 x 2 x 2
+    flatten, dropout, linear 192 -> 10                      -> batch x 10 class scores
 
-Few channels where the maps are large and more where they are small: the
-first layer's output (12 x 12 x 12 per image) is the largest tensor of a
-step, so its width sets much of the cost.
+A 3x3 convolution with ``padding=1`` keeps the image size and centres each
+window on its pixel, so the digit's edge pixels are seen from all sides with no
+border added to the data. Few channels where the maps are large and more where
+they are small: the first layer's output is the largest tensor of a step, so
+its width sets much of the cost.
 
-trained with Adam and a cosine-decaying learning rate on the 1,438 training
+Trained with Adam and a cosine-decaying learning rate on the 1,438 training
 images of :func:`minitorch.datasets.load_digits`, and scored on the 359
 held-out ones. Run it with ``python -m minitorch.examples.digits``; the book
 calls :func:`train`.
@@ -21,17 +20,15 @@ calls :func:`train`.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 from .. import nn
 from ..datasets import DataSplit, load_digits
 from ..errors import ArgumentError
 from ..modules import Conv2d, Linear, Module
-from ..optim import Adam
 from ..tensor import Tensor
 from ..tensor_ops import TensorBackend
-from . import Progress, TrainResult, cosine_schedule, fit
+from . import Progress, TrainResult, command_line, train_classifier
 
 
 class DigitsCNN(Module):
@@ -46,7 +43,7 @@ class DigitsCNN(Module):
 
     >>> from minitorch import zeros
     >>> model = DigitsCNN(seed=0)
-    >>> model(zeros((5, 1, 12, 12))).shape
+    >>> model(zeros((5, 1, 8, 8))).shape
     (5, 10)
 
     """
@@ -55,7 +52,7 @@ class DigitsCNN(Module):
         self,
         channels: tuple[int, int] = (12, 48),
         dropout: float = 0.25,
-        image_size: int = 12,
+        image_size: int = 8,
         backend: TensorBackend | None = None,
         seed: int = 0,
     ) -> None:
@@ -67,8 +64,9 @@ class DigitsCNN(Module):
             )
         first, second = channels
         self.dropout = dropout
-        self.conv1 = Conv2d(1, first, 3, 3, backend=backend, seed=seed)
-        self.conv2 = Conv2d(first, second, 3, 3, backend=backend, seed=seed + 1)
+        # padding=1 keeps a 3x3 convolution's output the size of its input.
+        self.conv1 = Conv2d(1, first, 3, padding=1, backend=backend, seed=seed)
+        self.conv2 = Conv2d(first, second, 3, padding=1, backend=backend, seed=seed + 1)
         # Two 2x2 poolings leave (image_size / 4)^2 pixels of `second` channels.
         pooled = (image_size // 4) ** 2
         self.out = Linear(second * pooled, 10, backend=backend, seed=seed + 2)
@@ -76,8 +74,8 @@ class DigitsCNN(Module):
     def forward(self, images: Tensor) -> Tensor:
         """Map ``batch x 1 x S x S`` images to ``batch x 10`` class scores."""
         batch = images.shape[0]
-        hidden = nn.maxpool2d(self.conv1(images).relu(), (2, 2))  # [B, C1, S/2, S/2]
-        hidden = nn.maxpool2d(self.conv2(hidden).relu(), (2, 2))  # [B, C2, S/4, S/4]
+        hidden = nn.max_pool2d(self.conv1(images).relu(), 2)  # [B, C1, S/2, S/2]
+        hidden = nn.max_pool2d(self.conv2(hidden).relu(), 2)  # [B, C2, S/4, S/4]
         flat = hidden.view(batch, hidden.size // batch)  # [B, C2 * (S/4)^2]
         return self.out(nn.dropout(flat, self.dropout, self.training))
 
@@ -102,53 +100,29 @@ def train(
         channels: the channels of the two convolutions.
         progress: True prints a line per epoch; a function receives each
             :class:`~minitorch.examples.EpochReport`; False is silent.
-        data: the data set (``load_digits(padding=2)`` by default); its images
-            must be square with a side that is a multiple of 4.
+        data: the data set (``load_digits()`` by default); its images must be
+            square with a side that is a multiple of 4.
         backend: the backend (the fast Numba one by default).
 
     Returns:
         A :class:`~minitorch.examples.TrainResult`.
 
-    >>> result = train(epochs=1, progress=False, data=load_digits(padding=2).head(64, 32))
+    >>> result = train(epochs=1, progress=False, data=load_digits().head(64, 32))
     >>> len(result.losses), 0.0 <= result.test_accuracy <= 1.0
     (1, True)
 
     """
-    data = load_digits(padding=2, backend=backend) if data is None else data
+    data = load_digits(backend=backend) if data is None else data
     image_size = data.train_inputs.shape[-1]
     model = DigitsCNN(channels, image_size=image_size, backend=backend, seed=seed)
-    optimizer = Adam(model.parameters(), lr=lr)
-
-    return fit(
-        model,
-        data,
-        optimizer.step,
-        optimizer.zero_grad,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        progress=progress,
-        schedule=cosine_schedule(optimizer, lr, epochs),
+    return train_classifier(
+        model, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress
     )
 
 
 def main(argv: Sequence[str] | None = None) -> TrainResult:
     """Train from the command line and print a line per epoch and a summary."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lr", type=float, default=0.005)
-    parser.add_argument("--batch-size", type=int, default=32)
-    args = parser.parse_args(argv)
-    data = load_digits(padding=2)
-    print(f"digits: {data}")
-    result = train(args.epochs, args.seed, args.lr, args.batch_size, data=data)
-    correct = round(result.test_accuracy * data.test_inputs.shape[0])
-    print(
-        f"test accuracy {100 * result.test_accuracy:.1f}% ({correct}/{data.test_inputs.shape[0]})"
-        f" after {len(result.losses)} epochs, {result.seconds:.1f} s of training"
-    )
-    return result
+    return command_line(__doc__.split("\n\n")[0], train, load_digits, argv)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ Each signal of :func:`minitorch.datasets.load_signals` is noise, possibly with
 a short bump, dip or wiggle added somewhere. The network, for
 ``batch x 1 x length`` signals::
 
-    conv1d width 8, 1 -> 8 channels, relu   -> batch x 8 x length
-    max over time                           -> batch x 8
-    linear 8 -> 4                           -> batch x 4 class scores
+    conv1d width 8, zeros after the end, 1 -> 8 channels, relu   -> batch x 8 x length
+    max over time                                              -> batch x 8
+    linear 8 -> 4                                              -> batch x 4 class scores
 
 Each convolution channel is a pattern detector slid along the whole signal;
 taking the maximum over time asks "did it fire anywhere?", so the answer
@@ -16,16 +16,14 @@ does not depend on where the pattern sits. Run it with
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 from .. import nn
 from ..datasets import SIGNAL_CLASSES, DataSplit, load_signals
 from ..modules import Conv1d, Linear, Module
-from ..optim import Adam
 from ..tensor import Tensor
 from ..tensor_ops import TensorBackend
-from . import Progress, TrainResult, cosine_schedule, fit
+from . import Progress, TrainResult, command_line, train_classifier
 
 
 class SignalCNN(Module):
@@ -51,7 +49,11 @@ class SignalCNN(Module):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        self.conv = Conv1d(1, channels, kernel_width, backend=backend, seed=seed)
+        # Zeros after the end keep the output as long as the signal (the source chapter's
+        # convolution), so a pattern at the very end is still seen by a whole window.
+        self.conv = Conv1d(
+            1, channels, kernel_width, padding=((0, kernel_width - 1),), backend=backend, seed=seed
+        )
         self.out = Linear(channels, len(SIGNAL_CLASSES), backend=backend, seed=seed + 1)
 
     def forward(self, signals: Tensor) -> Tensor:
@@ -95,37 +97,14 @@ def train(
     """
     data = load_signals(backend=backend) if data is None else data
     model = SignalCNN(channels, backend=backend, seed=seed)
-    optimizer = Adam(model.parameters(), lr=lr)
-    return fit(
-        model,
-        data,
-        optimizer.step,
-        optimizer.zero_grad,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        progress=progress,
-        schedule=cosine_schedule(optimizer, lr, epochs),
+    return train_classifier(
+        model, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress
     )
 
 
 def main(argv: Sequence[str] | None = None) -> TrainResult:
     """Train from the command line and print a line per epoch and a summary."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lr", type=float, default=0.02)
-    parser.add_argument("--batch-size", type=int, default=32)
-    args = parser.parse_args(argv)
-    data = load_signals()
-    print(f"signals: {data}, classes {', '.join(data.class_names)}")
-    result = train(args.epochs, args.seed, args.lr, args.batch_size, data=data)
-    correct = round(result.test_accuracy * data.test_inputs.shape[0])
-    print(
-        f"test accuracy {100 * result.test_accuracy:.1f}% ({correct}/{data.test_inputs.shape[0]})"
-        f" after {len(result.losses)} epochs, {result.seconds:.1f} s of training"
-    )
-    return result
+    return command_line(__doc__.split("\n\n")[0], train, load_signals, argv)
 
 
 if __name__ == "__main__":
