@@ -1,4 +1,4 @@
-"""The public conv1d / conv2d: the chapter's numbers, a NumPy reference, gradients, errors."""
+"""The public convolutions: the chapter's numbers, PyTorch's options against a NumPy reference, gradients, errors."""
 
 import numpy as np
 import pytest
@@ -8,6 +8,7 @@ import conv_reference as ref
 import minitorch
 from conv_reference import conv_case, strided_tensor
 from minitorch import (
+    ArgumentError,
     ShapeError,
     conv1d,
     conv2d,
@@ -27,9 +28,39 @@ def close(actual: minitorch.Tensor, expected: np.ndarray) -> None:
 
 
 # ------------------------------------------------------------ the chapter's examples
+# The source chapter's convolution keeps the length and reads zeros after the end.
+CHAPTER_1D = ((0, 2),)
+
+
 def test_chapter_1d_example() -> None:
-    out = conv1d(tensor([[[1, 2, 3, 4, 5, 6]]]), tensor([[[5, 2, 3]]]))
+    out = conv1d(tensor([[[1, 2, 3, 4, 5, 6]]]), tensor([[[5, 2, 3]]]), padding=CHAPTER_1D)
     assert out.to_numpy().reshape(-1).tolist() == [18, 28, 38, 48, 37, 30]
+
+
+def test_pytorch_defaults_and_padding_forms() -> None:
+    x, w = tensor([[[1, 2, 3, 4, 5, 6]]]), tensor([[[5, 2, 3]]])
+    # the default is PyTorch's: no padding, so only the 4 full windows
+    assert conv1d(x, w).to_numpy().ravel().tolist() == [18, 28, 38, 48]
+    assert conv1d(x, w, padding="valid").to_numpy().ravel().tolist() == [18, 28, 38, 48]
+    assert conv1d(x, w, padding=1).to_numpy().ravel().tolist() == [8, 18, 28, 38, 48, 37]
+    assert conv1d(x, w, padding="same").to_numpy().ravel().tolist() == [8, 18, 28, 38, 48, 37]
+    # an even kernel: "same" puts the extra zero after, as PyTorch does
+    even = conv1d(x, tensor([[[1, 10]]]), padding="same").to_numpy().ravel().tolist()
+    assert even == [21, 32, 43, 54, 65, 6]
+    assert conv1d(x, w, stride=2).to_numpy().ravel().tolist() == [18, 38]
+    assert conv1d(x, w, dilation=2).to_numpy().ravel().tolist() == [5 + 6 + 15, 10 + 8 + 18]
+    # the old right-anchored form is padding before the input
+    left = conv1d(x, w, padding=((2, 0),)).to_numpy().ravel().tolist()
+    assert left == [3, 8, 18, 28, 38, 48]
+    # a 2D padding as one int per side pair, and unbatched input
+    image = minitorch.ones((1, 3, 3))
+    assert conv2d(image, minitorch.ones((1, 1, 2, 2)), padding=((1, 0), (0, 1))).shape == (1, 3, 3)
+
+
+def test_bias_is_added_per_output_channel() -> None:
+    x = minitorch.ones((2, 1, 4))
+    out = conv1d(x, minitorch.ones((3, 1, 2)), tensor([1.0, 10.0, 100.0]))
+    assert out.to_numpy()[1, :, 0].tolist() == [3.0, 12.0, 102.0]
 
 
 def test_chapter_backward_example_three_cells() -> None:
@@ -37,16 +68,16 @@ def test_chapter_backward_example_three_cells() -> None:
     w0, w1, w2 = 5.0, 2.0, 3.0
     d = [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0]
     x = tensor([[[1, 2, 3, 4, 5, 6]]], requires_grad=True)
-    conv1d(x, tensor([[[w0, w1, w2]]])).backward(tensor([[d]]))
+    conv1d(x, tensor([[[w0, w1, w2]]]), padding=CHAPTER_1D).backward(tensor([[d]]))
     assert x.grad is not None
     assert x.grad[0, 0, 2] == w0 * d[2] + w1 * d[1] + w2 * d[0]
 
 
 def test_kernel_wider_than_input_reads_zeros() -> None:
-    out = conv1d(tensor([[[1, 2, 3]]]), tensor([[[1, 1, 1, 1, 1]]]))
+    out = conv1d(tensor([[[1, 2, 3]]]), tensor([[[1, 1, 1, 1, 1]]]), padding=((0, 4),))
     assert out.to_numpy().reshape(-1).tolist() == [6, 5, 3]
     image = tensor([[[[1, 2], [3, 4]]]])
-    out2 = conv2d(image, minitorch.ones((1, 1, 4, 3)))
+    out2 = conv2d(image, minitorch.ones((1, 1, 4, 3)), padding=((0, 3), (0, 2)))
     assert out2.to_numpy().reshape(2, 2).tolist() == [[10, 6], [7, 4]]
 
 
@@ -54,7 +85,7 @@ def test_conv2d_is_anchored_top_left() -> None:
     image = np.zeros((1, 1, 4, 4))
     image[0, 0, 2, 3] = 1.0
     weight = np.arange(1.0, 7.0).reshape(1, 1, 2, 3)
-    out = conv2d(tensor(image), tensor(weight)).to_numpy()[0, 0]
+    out = conv2d(tensor(image), tensor(weight), padding=((0, 1), (0, 2))).to_numpy()[0, 0]
     # out[h, w] = weight[2 - h, 3 - w] where that tap exists: the pixel is seen by
     # windows whose top-left corner is above and to the left of it.
     expected = np.zeros((4, 4))
@@ -181,32 +212,78 @@ def test_numpy_reference_agrees_with_the_definition() -> None:
 
 # ------------------------------------------------------------ central differences
 @pytest.mark.parametrize("name", list(BACKENDS))
-def test_conv1d_gradcheck_every_element(name: str) -> None:
+def test_conv_gradcheck_every_element(name: str) -> None:
     rng = np.random.default_rng(0)
+    backend = BACKENDS[name]
+
+    def strided(x, w):
+        return conv1d(x, w, stride=2, padding=((1, 2),), dilation=2, groups=2)
+
+    gradcheck(strided, rng.normal(size=(2, 4, 6)), rng.normal(size=(2, 2, 3)), backend=backend)
+    # a kernel wider than the input, read past both ends
     gradcheck(
-        conv1d, rng.normal(size=(2, 3, 5)), rng.normal(size=(2, 3, 3)), backend=BACKENDS[name]
+        lambda x, w: conv1d(x, w, padding=((2, 3),)),
+        rng.normal(size=(1, 2, 2)),
+        rng.normal(size=(3, 2, 4)),
+        backend=backend,
     )
-    # a kernel wider than the input
     gradcheck(
-        conv1d, rng.normal(size=(1, 2, 2)), rng.normal(size=(3, 2, 4)), backend=BACKENDS[name]
+        lambda x, w, b: conv2d(x, w, b, stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+        rng.normal(size=(2, 2, 4, 5)),
+        rng.normal(size=(3, 2, 2, 2)),
+        rng.normal(size=3),
+        backend=backend,
     )
 
 
 @pytest.mark.parametrize("name", list(BACKENDS))
-def test_conv2d_gradcheck_every_element(name: str) -> None:
+def test_conv_transpose_gradcheck_every_element(name: str) -> None:
     rng = np.random.default_rng(1)
+    backend = BACKENDS[name]
     gradcheck(
-        conv2d,
-        rng.normal(size=(2, 2, 4, 3)),
-        rng.normal(size=(3, 2, 2, 3)),
-        backend=BACKENDS[name],
+        lambda y, w: conv_transpose1d(y, w, stride=3, padding=1, output_padding=2, dilation=2),
+        rng.normal(size=(2, 2, 3)),
+        rng.normal(size=(2, 3, 2)),
+        backend=backend,
     )
     gradcheck(
-        conv2d,
-        rng.normal(size=(1, 1, 2, 2)),
-        rng.normal(size=(2, 1, 3, 1)),
-        backend=BACKENDS[name],
+        lambda y, w, b: conv_transpose2d(y, w, b, stride=2, padding=(1, 0), groups=2),
+        rng.normal(size=(1, 4, 2, 3)),
+        rng.normal(size=(4, 1, 3, 2)),
+        rng.normal(size=2),
+        backend=backend,
     )
+
+
+def test_conv_transpose_is_the_input_gradient_of_conv() -> None:
+    # <conv(x, w), y> = <x, conv_transpose(y, w)> for every x and y: the adjoint.
+    rng = np.random.default_rng(5)
+    x, w = rng.normal(size=(2, 4, 9, 9)), rng.normal(size=(6, 2, 3, 2))
+    options = {"stride": 2, "padding": 1, "dilation": (2, 1), "groups": 2}
+    y = conv2d(tensor(x), tensor(w), **options).to_numpy()
+    g = rng.normal(size=y.shape)
+    back = conv_transpose2d(tensor(g), tensor(w), output_padding=(0, 1), **options).to_numpy()
+    assert back.shape == x.shape
+    assert float((y * g).sum()) == pytest.approx(float((x * back).sum()), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_plain_backend_runs_no_numba_kernel(name: str, monkeypatch) -> None:
+    # The plain backend's convolution is the loop in tensor_ops, never the fused kernel.
+    import minitorch.fast_conv as fast_conv
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the fused kernel ran")
+
+    if name == "simple":
+        monkeypatch.setattr(fast_conv, "tensor_conv", refuse)
+        monkeypatch.setattr(fast_conv, "max_pool_kernel", refuse)
+    x = tensor(np.ones((1, 2, 4, 4)), backend=BACKENDS[name], requires_grad=True)
+    out = minitorch.nn.max_pool2d(
+        conv2d(x, minitorch.ones((2, 2, 2, 2), backend=BACKENDS[name])), 2
+    )
+    out.sum().backward()
+    assert out.shape == (1, 2, 1, 1)
 
 
 def test_gradients_flow_through_a_composition() -> None:
@@ -228,76 +305,126 @@ def test_no_grad_records_nothing() -> None:
 
 
 # ------------------------------------------------------------------- bad input
+def zeros(*shape: int) -> minitorch.Tensor:
+    return minitorch.zeros(shape)
+
+
 @pytest.mark.parametrize(
-    ("op", "x_shape", "w_shape", "message"),
+    ("call", "error", "message"),
     [
         (
-            conv1d,
-            (2, 3, 10),
-            (8, 4, 3),
-            "conv1d: input has 3 channels but weight expects 4 "
+            lambda: conv1d(zeros(2, 3, 10), zeros(8, 4, 3)),
+            ShapeError,
+            "conv1d: input has 3 channels but weight expects 4 x groups 1 = 4 "
             "(input (2, 3, 10), weight (8, 4, 3))",
         ),
         (
-            conv2d,
-            (1, 2, 5, 5),
-            (3, 1, 3, 3),
-            "conv2d: input has 2 channels but weight expects 1",
+            lambda: conv2d(zeros(1, 4, 5, 5), zeros(3, 2, 3, 3), groups=2),
+            ShapeError,
+            "out_channels 3 (the weight's first dimension) must divide by groups 2",
         ),
         (
-            conv1d,
-            (3, 10),
-            (8, 3, 3),
-            "conv1d: input must have 3 dimensions (batch x in_channels x width), "
-            "got shape (3, 10)",
+            lambda: conv1d(zeros(10), zeros(8, 3, 3)),
+            ShapeError,
+            "conv1d: input must have 3 dimensions (batch x in_channels x width) or 2",
         ),
         (
-            conv1d,
-            (2, 3, 10),
-            (8, 3),
-            "conv1d: weight must have 3 dimensions "
-            "(out_channels x in_channels x kernel_width), got shape (8, 3)",
+            lambda: conv1d(zeros(2, 3, 10), zeros(8, 3)),
+            ShapeError,
+            "weight must have 3 dimensions",
+        ),
+        (lambda: conv2d(zeros(1, 1, 4, 4), zeros(1, 1, 3)), ShapeError, "weight must have 4"),
+        (lambda: conv1d(zeros(2, 3, 0), zeros(8, 3, 3)), ShapeError, "at least 1"),
+        (lambda: conv2d(zeros(1, 1, 4, 4), zeros(1, 1, 3, 0)), ShapeError, "at least 1"),
+        (
+            lambda: conv1d(zeros(1, 1, 4), zeros(1, 1, 3), dilation=2),
+            ShapeError,
+            "conv1d: the output would be empty: size (4,) with padding ((0, 0),) is smaller "
+            "than the dilated kernel (5,)",
         ),
         (
-            conv2d,
-            (2, 3, 10),
-            (8, 3, 3, 3),
-            "conv2d: input must have 4 dimensions (batch x in_channels x height x width)",
+            lambda: conv1d(zeros(1, 1, 4), zeros(1, 1, 3), stride=0),
+            ArgumentError,
+            "stride must be positive, got 0",
         ),
         (
-            conv2d,
-            (1, 1, 4, 4),
-            (1, 1, 3),
-            "conv2d: weight must have 4 dimensions",
+            lambda: conv2d(zeros(1, 1, 4, 4), zeros(1, 1, 3, 3), padding=-1),
+            ArgumentError,
+            "padding must be non-negative, got -1",
         ),
         (
-            conv1d,
-            (2, 3, 0),
-            (8, 3, 3),
-            "conv1d: input has an empty dimension width",
+            lambda: conv2d(zeros(1, 1, 4, 4), zeros(1, 1, 3, 3), padding=((0, -1), (1, 1))),
+            ArgumentError,
+            "non-negative",
         ),
         (
-            conv2d,
-            (1, 1, 4, 4),
-            (0, 1, 3, 3),
-            "conv2d: weight has an empty dimension out_channels",
+            lambda: conv2d(zeros(1, 1, 4, 4), zeros(1, 1, 3, 3), padding=((0, 1),)),
+            ArgumentError,
+            "one (before, after) pair per spatial dimension (2)",
         ),
         (
-            conv2d,
-            (1, 1, 4, 4),
-            (1, 1, 3, 0),
-            "conv2d: weight has an empty dimension kernel_width",
+            lambda: conv2d(zeros(1, 1, 4, 4), zeros(1, 1, 3, 3), stride=(1, 2, 3)),
+            ArgumentError,
+            "stride must be an int or 2 int(s)",
+        ),
+        (lambda: conv1d(zeros(1, 1, 4), zeros(1, 1, 3), stride=1.5), ArgumentError, "got 1.5"),
+        (lambda: conv1d(zeros(1, 1, 4), zeros(1, 1, 3), dilation=True), ArgumentError, "got True"),
+        (
+            lambda: conv1d(zeros(1, 2, 4), zeros(1, 1, 3), groups=0),
+            ArgumentError,
+            "groups must be a positive integer, got 0",
+        ),
+        (lambda: conv1d(zeros(1, 2, 4), zeros(1, 1, 3), groups=2.0), ArgumentError, "groups"),
+        (
+            lambda: conv1d(zeros(1, 1, 4), zeros(1, 1, 3), padding="full"),
+            ArgumentError,
+            "'valid', 'same'",
+        ),
+        (
+            lambda: conv2d(zeros(1, 1, 4, 4), zeros(1, 1, 3, 3), stride=2, padding="same"),
+            ArgumentError,
+            "padding='same' needs stride 1",
+        ),
+        (
+            lambda: conv1d(zeros(1, 1, 4), zeros(2, 1, 3), zeros(3)),
+            ShapeError,
+            "bias must have shape (2,)",
+        ),
+        (
+            lambda: conv1d(zeros(1, 1, 4), zeros(2, 1, 3), [1.0, 2.0]),
+            TypeError,
+            "bias must be a Tensor",
+        ),
+        (
+            lambda: conv_transpose1d(zeros(1, 2, 4), zeros(3, 1, 3)),
+            ShapeError,
+            "input has 2 channels but the weight's first dimension is 3",
+        ),
+        (
+            lambda: conv_transpose2d(
+                zeros(1, 1, 4, 4), zeros(1, 1, 3, 3), stride=2, output_padding=2
+            ),
+            ArgumentError,
+            "output_padding must be smaller than either stride or dilation",
+        ),
+        (
+            lambda: conv_transpose1d(zeros(1, 1, 1), zeros(1, 1, 1), padding=1),
+            ShapeError,
+            "the output would be empty",
+        ),
+        (
+            lambda: conv_transpose1d(zeros(1, 1, 3), zeros(1, 1, 2), padding="same"),
+            ArgumentError,
+            "padding must be an int",
+        ),
+        (
+            lambda: conv1d(zeros(1, 1, 3), [[[1.0]]]),
+            TypeError,
+            "conv1d: weight must be a Tensor, got list",
         ),
     ],
 )
-def test_bad_shapes_raise_shape_error(op, x_shape, w_shape, message: str) -> None:
-    x = minitorch.zeros(x_shape)
-    w = minitorch.zeros(w_shape)
-    with pytest.raises(ShapeError) as info:
-        op(x, w)
+def test_bad_arguments_raise_typed_errors(call, error, message: str) -> None:
+    with pytest.raises(error) as info:
+        call()
     assert message in str(info.value)
-
-
-def test_non_tensor_raises_type_error() -> None:
-    with pytest.raises(TypeError, match="conv1d: weight must be a Tensor, got list"):
-        conv1d(minitorch.zeros((1, 1, 3)), [[[1.0]]])  # type: ignore[arg-type]

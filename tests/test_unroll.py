@@ -46,7 +46,7 @@ def test_unroll_channels_matmul_is_conv1d(
     x = strided_tensor(x_np, data.draw(st.permutations(range(3))))
     weight = tensor(rng.normal(size=(out_channels, in_channels, kernel_width)))
     flat = weight.view(out_channels, in_channels * kernel_width).permute(1, 0)
-    conv = minitorch.conv1d(x, weight).to_numpy()
+    conv = minitorch.conv1d(x, weight, padding=((0, kernel_width - 1),)).to_numpy()
     for b in range(batch):
         # one sample as in_channels x width, itself a strided view when x is
         sample = strided_tensor(x_np[b], data.draw(st.permutations(range(2))))
@@ -78,7 +78,8 @@ def test_unroll2d_matmul_is_conv2d(
     unrolled = unroll2d(x, kernel_height, kernel_width)
     assert unrolled.shape == (height * width, in_channels * kernel_height * kernel_width)
     flat = weight.view(out_channels, in_channels * kernel_height * kernel_width).permute(1, 0)
-    conv = minitorch.conv2d(x.contiguous().view(1, in_channels, height, width), weight)
+    image = x.contiguous().view(1, in_channels, height, width)
+    conv = minitorch.conv2d(image, weight, padding=((0, kernel_height - 1), (0, kernel_width - 1)))
     expected = conv.to_numpy()[0].reshape(out_channels, height * width).T
     np.testing.assert_allclose((unrolled @ flat).to_numpy(), expected, rtol=1e-10, atol=1e-12)
 

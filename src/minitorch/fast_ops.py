@@ -18,8 +18,8 @@ Four choices make the kernels fast:
 - When the input and the output have the same shape and strides, and the
   output fills its storage, the whole storage is one row, cut into segments
   for the threads: index math once per segment, not per row.
-- Work below ``PARALLEL_WORK`` runs on one thread (:func:`_run`): waking the
-  others costs more than a small tensor's work.
+- Work below ``PARALLEL_WORK`` runs on one thread (:func:`minitorch.jit.launch`):
+  waking the others costs more than a small tensor's work.
 
 One choice makes them cacheable, so that a new process loads them from disk
 instead of compiling them again (seconds per kernel): which scalar function to
@@ -35,9 +35,9 @@ once. A function outside the tables (a user's lambda) gets the same kernel code
 with its own loop in place of the switch, compiled in each process that uses it.
 
 The cache sits in ``__pycache__`` beside this file or, where that directory is
-read-only, in Numba's user-wide cache directory. Numba checks only this file
-for changes: after editing :mod:`minitorch.operators` or
-:mod:`minitorch.tensor_data`, delete ``__pycache__/fast_ops.*.nb*``.
+read-only, in Numba's user-wide cache directory, and :mod:`minitorch.jit` keys
+it on the library's kernel sources: after an edit of :mod:`minitorch.operators`
+or :mod:`minitorch.tensor_data` the kernels compile again by themselves.
 
 The results equal ``SimpleOps`` bit for bit: every output element comes from
 the same scalar function, and a reduction or a matmul combines its terms in
@@ -56,6 +56,7 @@ import numpy as np
 from numba import prange
 
 from . import operators
+from .jit import launch, njit
 from .tensor_data import (
     MAX_DIMS,
     Shape,
@@ -111,9 +112,6 @@ REDUCE_OPS: dict[Callable[[float, float], float], int] = {
 # index buffers: enough to keep any core count busy, few enough that the
 # buffers cost nothing.
 MAX_PIECES = 64
-# Least work (elements, or multiply-adds of a matmul) worth running on more
-# than one thread.
-PARALLEL_WORK = 2**17
 # Longest piece of a row that one job of a map or zip computes: long rows (an
 # aligned storage is one row) are cut so that they spread over the threads.
 ROW_SEGMENT = 16384
@@ -328,9 +326,9 @@ def _fold_rows_by_op(
         _max_fold(acc, a_storage, start, step, a_step, n)
 
 
-map_row_by_op = numba.njit(_map_row_by_op)
-zip_row_by_op = numba.njit(_zip_row_by_op)
-fold_rows_by_op = numba.njit(_fold_rows_by_op)
+map_row_by_op = njit()(_map_row_by_op)
+zip_row_by_op = njit()(_zip_row_by_op)
+fold_rows_by_op = njit()(_fold_rows_by_op)
 
 
 def _size(shape: Shape) -> int:
@@ -438,13 +436,12 @@ def _scatter_row(row: Storage, storage: Storage, start: int, step: int) -> None:
         storage[start + j * step] = row[j]
 
 
-_helper = numba.njit
-_size_jit = _helper(_size)
-_step_along_jit = _helper(_step_along)
-_row_dim_jit = _helper(_row_dim)
-_aligned_jit = _helper(_aligned)
-_contiguous_row_jit = _helper(_contiguous_row)
-_scatter_row_jit = _helper(_scatter_row)
+_size_jit = njit()(_size)
+_step_along_jit = njit()(_step_along)
+_row_dim_jit = njit()(_row_dim)
+_aligned_jit = njit()(_aligned)
+_contiguous_row_jit = njit()(_contiguous_row)
+_scatter_row_jit = njit()(_scatter_row)
 
 
 def _tensor_map(
@@ -691,10 +688,10 @@ def _tensor_matrix_multiply(
             _scatter_row_jit(acc[i], out, o + i * out_strides[dims - 2], out_strides[dims - 1])
 
 
-tensor_map = numba.njit(parallel=True, cache=True)(_tensor_map)
-tensor_zip = numba.njit(parallel=True, cache=True)(_tensor_zip)
-tensor_reduce = numba.njit(parallel=True, cache=True)(_tensor_reduce)
-tensor_matrix_multiply = numba.njit(parallel=True, cache=True)(_tensor_matrix_multiply)
+tensor_map = njit(parallel=True, cache=True)(_tensor_map)
+tensor_zip = njit(parallel=True, cache=True)(_tensor_zip)
+tensor_reduce = njit(parallel=True, cache=True)(_tensor_reduce)
+tensor_matrix_multiply = njit(parallel=True, cache=True)(_tensor_matrix_multiply)
 
 
 def _rebind(kernel: Kernel, name: str, replacement: Any) -> Kernel:
@@ -761,24 +758,6 @@ def reduce_kernel(fn: Callable[[float, float], float]) -> tuple[int, Kernel]:
     return -1, _rebind(_tensor_reduce, "fold_rows_by_op", numba.njit(fold_rows_by_fn))
 
 
-def _run(kernel: Kernel, work: int, *args: Any) -> None:
-    """Call ``kernel(*args)``, on one thread when ``work`` (elements or multiply-adds) is small.
-
-    Waking the other threads costs microseconds, more than a small tensor's
-    work, and on a busy machine (a thread waiting for a core) up to a scheduler
-    tick: a 2 x 3 addition was measured at 0.6 ms on two threads, 0.04 ms on one.
-    """
-    if work >= PARALLEL_WORK:
-        kernel(*args)
-        return
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        kernel(*args)
-    finally:
-        numba.set_num_threads(threads)
-
-
 def _empty(like: Tensor, shape: tuple[int, ...], fill: float | None = None) -> Tensor:
     """A new contiguous tensor on ``like``'s backend, left uninitialised unless ``fill`` is given.
 
@@ -818,7 +797,7 @@ class FastOps:
         def fast_map(a: Tensor, out: Tensor | None = None) -> Tensor:
             if out is None:
                 out = _empty(a, a.shape)
-            _run(kernel, out.size, op, *out.tuple(), *a.tuple())
+            launch(kernel, out.size, op, *out.tuple(), *a.tuple())
             return out
 
         return fast_map
@@ -838,7 +817,7 @@ class FastOps:
 
         def fast_zip(a: Tensor, b: Tensor) -> Tensor:
             out = _empty(a, shape_broadcast(a.shape, b.shape))
-            _run(kernel, out.size, op, *out.tuple(), *a.tuple(), *b.tuple())
+            launch(kernel, out.size, op, *out.tuple(), *a.tuple(), *b.tuple())
             return out
 
         return fast_zip
@@ -861,7 +840,7 @@ class FastOps:
             out_shape = list(a.shape)
             out_shape[dim] = 1
             out = _empty(a, tuple(out_shape), fill=start)
-            _run(kernel, a.size, op, *out.tuple(), *a.tuple(), dim)
+            launch(kernel, a.size, op, *out.tuple(), *a.tuple(), dim)
             return out
 
         return fast_reduce
@@ -883,5 +862,5 @@ class FastOps:
             b = b.contiguous()
         out = _empty(a, matmul_shape(a.shape, b.shape))
         work = out.size * a.shape[-1]
-        _run(tensor_matrix_multiply, work, *out.tuple(), *a.tuple(), *b.tuple())
+        launch(tensor_matrix_multiply, work, *out.tuple(), *a.tuple(), *b.tuple())
         return out
