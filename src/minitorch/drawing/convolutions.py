@@ -23,17 +23,16 @@ from ..unroll import unroll1d
 from .canvas import (
     BLUE,
     GREEN,
-    INK,
     MUTED,
     ORANGE,
     PLAIN,
     PURPLE,
     SMALL,
-    Block,
     Drawn,
     Index,
     Tint,
     arrow,
+    caption,
     concat,
     deck,
     fmt,
@@ -46,10 +45,7 @@ from .canvas import (
     rectangle,
     row,
     tensor_block,
-    text_width,
 )
-
-CAPTION = 0.34
 
 # The chapter's running example.
 EXAMPLE_INPUT = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
@@ -71,13 +67,6 @@ def _product(weights: list[float], values: list[float]) -> str:
         return f"({fmt(v)})" if v < 0 else fmt(v)
 
     return " + ".join(f"{term(w)}×{term(v)}" for w, v in zip(weights, values, strict=True))
-
-
-def _caption(text: str, x: float, y: float, tint: Tint | None = None) -> Block:
-    """A line of text centred on ``(x, y)``, in the tint's strong colour if one is given."""
-    written = label(text, x, y, CAPTION, INK if tint is None else tint.edge)
-    width = text_width(text, CAPTION)
-    return Block(written, x - width / 2, y - CAPTION, width, 2 * CAPTION)
 
 
 # --------------------------------------------------------------------- conv1d
@@ -115,7 +104,8 @@ def draw_conv1d(position: int = 4) -> Drawn[Conv1dFacts]:
     """
     x, w = tensor(EXAMPLE_INPUT), tensor(EXAMPLE_WEIGHT)
     T, K = x.shape[0], w.shape[0]
-    out = conv1d(x.view(1, 1, T), w.view(1, 1, K)).view(T)
+    # The book's convolution: same length, zeros after the end.
+    out = conv1d(x.view(1, 1, T), w.view(1, 1, K), padding=((0, K - 1),)).view(T)
     window = tuple(range(position, position + K))
     ghosts = tuple(p for p in window if p >= T)
     padded = [*EXAMPLE_INPUT, *([0.0] * (K - 1))]
@@ -135,7 +125,7 @@ def draw_conv1d(position: int = 4) -> Drawn[Conv1dFacts]:
         output.diagram,
         name_left("output", output),
         arrow((start[0], weight.bottom + 0.08), (end[0], output.y - 0.08), ORANGE.edge),
-        _caption(
+        caption(
             f"output[{position}] = {_product(EXAMPLE_WEIGHT, [padded[p] for p in window])}"
             f" = {fmt(value)}",
             inp.middle[0],
@@ -194,7 +184,9 @@ def draw_conv(
     weight = tensor([[1.0, 2.0], [0.0, -1.0]])
     H, W = image.shape
     KH, KW = weight.shape
-    out = conv2d(image.view(1, 1, H, W), weight.view(1, 1, KH, KW)).view(H, W)
+    out = conv2d(
+        image.view(1, 1, H, W), weight.view(1, 1, KH, KW), padding=((0, KH - 1), (0, KW - 1))
+    ).view(H, W)
     tints = (ORANGE, BLUE, PURPLE)
     windows = tuple(
         tuple((i + u, j + v) for u in range(KH) for v in range(KW)) for i, j in corners
@@ -222,7 +214,7 @@ def draw_conv(
         parts.append(output.window((i, j), (i, j), tint))
         terms = _product(w, [float(values[c]) for c in windows[n]])
         text = f"output[{i}, {j}] = {terms} = {fmt(out[i, j])}"
-        parts.append(_caption(text, output.right / 2, inp.bottom + 0.8 + 0.6 * n, tint).diagram)
+        parts.append(caption(text, output.right / 2, inp.bottom + 0.8 + 0.6 * n, tint).diagram)
     facts = SlidingFacts(
         _rows(image.to_numpy()),
         _rows(weight.to_numpy()),
@@ -302,7 +294,7 @@ def draw_convvec(position: int = 4) -> Drawn[UnrollFacts]:
             matrix.middle[0],
             matrix.bottom + 0.6,
             SMALL,
-            ORANGE.edge,
+            ORANGE.text,
         ),
     ]
     facts = UnrollFacts(
@@ -321,7 +313,7 @@ def _conv1d_grads(d: list[float]) -> tuple[Tensor, Tensor]:
     x = tensor(EXAMPLE_INPUT, requires_grad=True)
     w = tensor(EXAMPLE_WEIGHT, requires_grad=True)
     T, K = x.shape[0], w.shape[0]
-    out = conv1d(x.view(1, 1, T), w.view(1, 1, K))
+    out = conv1d(x.view(1, 1, T), w.view(1, 1, K), padding=((0, K - 1),))
     out.backward(tensor(d).view(1, 1, T))
     assert x.grad is not None and w.grad is not None
     return x.grad, w.grad
@@ -389,10 +381,10 @@ def draw_conv1dback(position: int = 2) -> Drawn[BackwardFacts]:
         gradient.diagram,
         name_left("grad_input", gradient),
         arrow((start[0], reversed_weight.bottom + 0.08), (end[0], gradient.y - 0.08), ORANGE.edge),
-        _caption(
+        caption(
             f"grad_input[{position}] = {symbolic}", upstream.middle[0], gradient.bottom + 0.8
         ).diagram,
-        _caption(f"= {numbers} = {fmt(value)}", upstream.middle[0], gradient.bottom + 1.4).diagram,
+        caption(f"= {numbers} = {fmt(value)}", upstream.middle[0], gradient.bottom + 1.4).diagram,
     ]
     facts = BackwardFacts(
         tuple(d), tuple(w), tuple(grad_input.to_numpy().tolist()), position, window, ghosts
@@ -455,10 +447,10 @@ def draw_conv1dback2(tap: int = 1) -> Drawn[WeightGradFacts]:
         numbering(result, {(k,): f"k={k}" for k in range(K)}),
         name_left("grad_weight", result),
         arrow(start, end, GREEN.edge),
-        _caption(
+        caption(
             f"grad_weight[{tap}] = Σ_t input[t + {tap}]·d[t]", inp.middle[0], result.bottom + 0.8
         ).diagram,
-        _caption(f"= {numbers} = {fmt(value)}", inp.middle[0], result.bottom + 1.4).diagram,
+        caption(f"= {numbers} = {fmt(value)}", inp.middle[0], result.bottom + 1.4).diagram,
     ]
     facts = WeightGradFacts(tuple(x), tuple(d), tuple(grad_weight.to_numpy().tolist()), tap, pairs)
     return Drawn(concat(parts), facts)
@@ -500,7 +492,7 @@ def draw_channels(cell: tuple[int, int] = (1, 2)) -> Drawn[ChannelsFacts]:
     in_channels, out_channels, K, T = 2, 3, 3, 8
     x = _integers(21, (in_channels, T), (0.0, 1.0, 2.0, 3.0))
     w = _integers(22, (out_channels, in_channels, K), (-1.0, 1.0, 2.0))
-    out = conv1d(x.view(1, in_channels, T), w).view(out_channels, T)
+    out = conv1d(x.view(1, in_channels, T), w, padding=((0, K - 1),)).view(out_channels, T)
     o, t = cell
     window = tuple((i, t + k) for i in range(in_channels) for k in range(K))
     weights = tuple((o, i, k) for i in range(in_channels) for k in range(K))
@@ -533,7 +525,7 @@ def draw_channels(cell: tuple[int, int] = (1, 2)) -> Drawn[ChannelsFacts]:
             (output.centres[cell][0], output.corners[cell][1] - 0.04),
             ORANGE.edge,
         ),
-        _caption(
+        caption(
             f"output[{o}, {t}] = Σ_i Σ_k weight[{o}, i, k]·input[i, {t} + k] = {fmt(out[o, t])}",
             inp.middle[0],
             output.bottom + 0.8,
@@ -586,7 +578,7 @@ def draw_backward(cell: tuple[int, int] = (1, 2)) -> Drawn[Backward2dFacts]:
     d = _integers(31, (H, W), (-1.0, 1.0, 2.0, 3.0))
     weight = _integers(32, (KH, KW), (-1.0, 1.0, 2.0))
     x = tensor(np.zeros((1, 1, H, W)).tolist(), requires_grad=True)
-    out = conv2d(x, weight.view(1, 1, KH, KW))
+    out = conv2d(x, weight.view(1, 1, KH, KW), padding=((0, KH - 1), (0, KW - 1)))
     out.backward(d.view(1, 1, H, W))
     assert x.grad is not None
     grad_input = x.grad.view(H, W)
@@ -623,13 +615,13 @@ def draw_backward(cell: tuple[int, int] = (1, 2)) -> Drawn[Backward2dFacts]:
         name_above("grad_input", result, SMALL + 0.04),
         arrow((upstream.right + 0.2, middle), (flipped.x - 0.2, middle), MUTED),
         arrow((flipped.right + 0.2, middle), (result.x - 0.2, middle), MUTED),
-        _caption(
+        caption(
             f"grad_input[{h}, {w}] = Σ_kh Σ_kw weight[kh, kw]·d[{h} − kh, {w} − kw]"
             f" = {fmt(grad_input[h, w])}",
             (upstream.x + result.right) / 2,
             upstream.bottom + 0.8,
         ).diagram,
-        _caption(
+        caption(
             f"the window ends at ({h}, {w}): a convolution anchored bottom-right",
             (upstream.x + result.right) / 2,
             upstream.bottom + 1.4,
@@ -676,7 +668,9 @@ def draw_conv2(cell: tuple[int, int, int] = (1, 1, 2)) -> Drawn[Conv2Facts]:
     in_channels, out_channels, H, W, KH, KW = 2, 3, 4, 4, 2, 2
     x = _integers(41, (in_channels, H, W), (0.0, 1.0, 2.0, 3.0))
     w = _integers(42, (out_channels, in_channels, KH, KW), (-1.0, 1.0, 2.0))
-    out = conv2d(x.view(1, in_channels, H, W), w).view(out_channels, H, W)
+    out = conv2d(x.view(1, in_channels, H, W), w, padding=((0, KH - 1), (0, KW - 1))).view(
+        out_channels, H, W
+    )
     o, h, c = cell
     window = tuple(
         (i, h + u, c + v) for i in range(in_channels) for u in range(KH) for v in range(KW)
@@ -733,7 +727,7 @@ def draw_conv2(cell: tuple[int, int, int] = (1, 1, 2)) -> Drawn[Conv2Facts]:
         ),
         arrow((inp.right + 0.2, middle), (stacks[0].x - 0.2, middle), MUTED),
         arrow((stacks[-1].right + 0.2, middle), (output.x - 0.2, middle), MUTED),
-        _caption(
+        caption(
             f"output[{o}, {h}, {c}] = Σ_i Σ_kh Σ_kw weight[{o}, i, kh, kw]·"
             f"input[i, {h} + kh, {c} + kw] = {fmt(out[o, h, c])}",
             (inp.x + output.right) / 2,
@@ -791,28 +785,29 @@ def draw_networkcnn() -> Drawn[NetworkFacts]:
     pixels = [[{"#": 1.0, "+": 0.5}.get(ch, 0.0) for ch in line] for line in DIGIT]
     image = tensor(pixels).view(1, 1, 8, 8)
     kernels = from_numpy(rng.generator(51).normal(0.0, 0.6, (channels, 1, 3, 3)))
-    features = conv2d(image, kernels).relu()
-    pooled = nn.avgpool2d(features, (2, 2))
+    features = conv2d(image, kernels, padding=((0, 2), (0, 2))).relu()
+    pooled = nn.avg_pool2d(features, 2)
     hidden = pooled.contiguous().view(1, channels * 16)
     linear = from_numpy(rng.generator(52).normal(0.0, 0.5, (channels * 16, classes)))
     probabilities = nn.softmax(hidden @ linear, 1)
     stages = (
         ("input", image.shape),
         ("conv2d + ReLU", features.shape),
-        ("avgpool2d", pooled.shape),
+        ("avg_pool2d", pooled.shape),
         ("flatten", hidden.shape),
         ("linear + softmax", probabilities.shape),
     )
     size = 0.45
     top = 1.0
     picture = heatmap(pixels, 0, top + 1.0, size)
-    maps = deck(features.to_numpy()[0].tolist(), picture.right + 2.4, top + 1.0 - 1.35, size)
+    # Gaps wide enough for each arrow's name at the smallest legible size (SMALL).
+    maps = deck(features.to_numpy()[0].tolist(), picture.right + 2.9, top + 1.0 - 1.35, size)
     pools = deck(pooled.to_numpy()[0].tolist(), maps.right + 2.4, top + 1.9 - 1.35, size)
     flat = hidden.to_numpy().reshape(16, channels).tolist()
     column = heatmap(flat, pools.right + 2.4, top - 0.1, 0.3)
     probs = probabilities.to_numpy().reshape(-1).tolist()
     scores = []
-    sx = column.right + 3.6
+    sx = column.right + 4.2
     for n, p in enumerate(probs):
         y = top - 0.6 + n * 0.58
         scores.append(rectangle(sx, y, 1.3, 0.58, PLAIN.fill))
@@ -830,7 +825,7 @@ def draw_networkcnn() -> Drawn[NetworkFacts]:
         parts.append(label(shape.replace(" ", ""), x, 7.3, SMALL, MUTED))
     for b, end, (name, _) in zip(blocks, ends, stages[1:], strict=True):
         parts.append(arrow((b.right + 0.15, middle), (end - 0.15, middle), MUTED))
-        parts.append(label(name, (b.right + end) / 2, middle - 0.45, SMALL - 0.04, MUTED))
+        parts.append(label(name, (b.right + end) / 2, middle - 0.45, SMALL, MUTED))
     note = "seeded, untrained weights: the class scores are not a prediction yet"
     parts.append(label(note, (picture.x + sx + 1.3) / 2, 8.1, SMALL, MUTED))
     facts = NetworkFacts(stages, tuple(probs))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import ArgumentError
@@ -148,7 +147,7 @@ REGISTRY: dict[str, Entry] = {
 
 @dataclass(frozen=True)
 class Figure:
-    """A drawn figure: shown in a notebook as SVG only, savable, with its facts.
+    """A drawn figure: shown in a notebook as SVG only, with its facts.
 
     IPython shows it through :meth:`_repr_mimebundle_`, which offers only
     ``image/svg+xml``: with no ``text/html`` to prefer, MyST-NB writes the SVG
@@ -172,12 +171,6 @@ class Figure:
     def svg(self) -> str:
         """The SVG text, the same that ``regenerate`` writes to ``figures/<name>.svg``."""
         return render_svg(self.drawn.diagram, self.alt)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the SVG to ``path``; returns the path."""
-        target = Path(path)
-        target.write_text(self.svg, encoding="utf-8")
-        return target
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"image/svg+xml": self.svg}

@@ -27,8 +27,8 @@ from .canvas import (
     TINTS,
     Block,
     Drawn,
-    Tint,
     arrow,
+    caption,
     concat,
     fmt,
     grid,
@@ -38,17 +38,9 @@ from .canvas import (
     numbering,
     rectangle,
     row,
-    text_width,
 )
 
 CAPTION = 0.32
-
-
-def _line(text: str, x: float, y: float, tint: Tint | None = None) -> Block:
-    """A line of text centred on ``(x, y)``, in the tint's strong colour if one is given."""
-    colour = label(text, x, y, CAPTION, EDGE if tint is None else tint.edge)
-    width = text_width(text, CAPTION)
-    return Block(colour, x - width / 2, y - CAPTION, width, 2 * CAPTION)
 
 
 def _tuple(index: tuple[int, ...]) -> str:
@@ -133,8 +125,16 @@ def draw_strides(
         sa, sb = t.strides, p.strides
         text_a = f"{_tuple(a)} → {a[0]}×{sa[0]} + {a[1]}×{sa[1]} = {position}"
         text_b = f"{_tuple(b)} → {b[0]}×{sb[0]} + {b[1]}×{sb[1]} = {position}"
-        parts.append(_line(text_a, left.middle[0], right.bottom + 0.7 + 0.55 * n, tint).diagram)
-        parts.append(_line(text_b, right.middle[0], right.bottom + 0.7 + 0.55 * n, tint).diagram)
+        parts.append(
+            caption(
+                text_a, left.middle[0], right.bottom + 0.7 + 0.55 * n, tint, size=CAPTION
+            ).diagram
+        )
+        parts.append(
+            caption(
+                text_b, right.middle[0], right.bottom + 0.7 + 0.55 * n, tint, size=CAPTION
+            ).diagram
+        )
     facts = StridesFacts(
         tuple(storage.tolist()), t.shape, t.strides, p.shape, p.strides, tuple(pairs)
     )
@@ -208,7 +208,11 @@ def draw_broadcast(cell: tuple[int, int] = (2, 1)) -> Drawn[BroadcastFacts]:
         ("dashed cells are not stored: a's column and b's row are read again", None),
     ]
     for n, (text, tint) in enumerate(lines):
-        parts.append(_line(text, result.right / 2, left.bottom + 0.7 + 0.55 * n, tint).diagram)
+        parts.append(
+            caption(
+                text, result.right / 2, left.bottom + 0.7 + 0.55 * n, tint, size=CAPTION
+            ).diagram
+        )
     facts = BroadcastFacts(
         tuple(tuple(r) for r in a.to_numpy().tolist()),
         tuple(b.to_numpy().tolist()),
@@ -312,12 +316,13 @@ def draw_autodiff_graph() -> Drawn[GraphFacts]:
         bottom = max(bottom, gradient.bottom + 0.8)
     right = max(b.right for b in blocks.values())
     parts.append(
-        _line(
+        caption(
             "loss = (x * y + x).sum(0): x feeds two operations, so backward adds "
             "both paths: x.grad = y + 1",
             right / 2,
             bottom,
             GREEN,
+            size=CAPTION,
         ).diagram
     )
     order = sorted(nodes, key=lambda t: (column(t), height[t.unique_id]))
@@ -338,7 +343,7 @@ class TileFacts:
         kernel: ``(kh, kw)``.
         tiles: for each tile ``(i, j)``, the image cells it holds and the values
             ``nn.tile`` puts in its last dimension.
-        pooled: ``nn.avgpool2d`` of the image.
+        pooled: ``nn.avg_pool2d`` of the image.
 
     """
 
@@ -362,7 +367,7 @@ def draw_tile(kernel: tuple[int, int] = (2, 2)) -> Drawn[TileFacts]:
     H = W = 4
     image = tensor(np.arange(1.0, H * W + 1).reshape(1, 1, H, W).tolist())
     tiled = nn.tile(image, kernel)
-    pooled = nn.avgpool2d(image, kernel)
+    pooled = nn.avg_pool2d(image, kernel)
     new_h, new_w = H // kh, W // kw
     tiles, cell_tints, row_tints, tile_rows = [], {}, {}, []
     for i in range(new_h):
@@ -395,7 +400,7 @@ def draw_tile(kernel: tuple[int, int] = (2, 2)) -> Drawn[TileFacts]:
         table.diagram,
         name_above(f"nn.tile: 1 x 1 x {new_h} x {new_w} x {kh * kw}", table, SMALL + 0.04),
         means.diagram,
-        name_above(f"avgpool2d: 1 x 1 x {new_h} x {new_w}", means, SMALL + 0.04, 0.6),
+        name_above(f"avg_pool2d: 1 x 1 x {new_h} x {new_w}", means, SMALL + 0.04, 0.6),
         arrow((picture.right + 0.2, middle), (table.x - 1.9, middle), MUTED),
         arrow((table.right + 0.2, middle), (means.x - 0.2, middle), MUTED),
         label("mean(4)", (table.right + means.x) / 2, middle - 0.4, SMALL, MUTED),
@@ -407,7 +412,7 @@ def draw_tile(kernel: tuple[int, int] = (2, 2)) -> Drawn[TileFacts]:
                 table.x - 0.95,
                 table.centres[(n, 0)][1],
                 SMALL,
-                row_tints[n].edge,
+                row_tints[n].text,
             )
         )
     facts = TileFacts(
