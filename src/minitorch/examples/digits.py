@@ -83,7 +83,7 @@ class DigitsCNN(Module):
 def train(
     epochs: int = 30,
     seed: int = 0,
-    lr: float = 0.005,
+    lr: float = 0.01,
     batch_size: int = 32,
     channels: tuple[int, int] = (12, 48),
     progress: Progress = True,
