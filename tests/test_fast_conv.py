@@ -10,21 +10,17 @@ from minitorch.tensor_ops import tensor_conv as plain_conv
 
 
 def direct(x: np.ndarray, w: np.ndarray, out_shape, geometry: ConvGeometry) -> np.ndarray:
-    """ConvGeometry's definition, one product at a time, with the upsampled input built first."""
-    (sh, sw), (dh, dw), (ph, pw), (uh, uw), flip = geometry
-    groups, batch, channels, height, width = x.shape
-    up = np.zeros((groups, batch, channels, height * uh, width * uw))
-    up[:, :, :, ::uh, ::uw] = (
-        x  # upsample - 1 zeros after each cell (the last ones are never read)
-    )
+    """ConvGeometry's definition, one product at a time."""
+    (sh, sw), (dh, dw), (ph, pw), flip = geometry
+    height, width = x.shape[3:]
     if flip:
         w = w[:, :, :, ::-1, ::-1]
     out = np.zeros(out_shape)
     for g, b, o, y, xx in np.ndindex(*out_shape):
         for c, kh, kw in np.ndindex(*w.shape[2:]):
             h, v = y * sh + kh * dh - ph, xx * sw + kw * dw - pw
-            if 0 <= h < height * uh and 0 <= v < width * uw:
-                out[g, b, o, y, xx] += w[g, o, c, kh, kw] * up[g, b, c, h, v]
+            if 0 <= h < height and 0 <= v < width:
+                out[g, b, o, y, xx] += w[g, o, c, kh, kw] * x[g, b, c, h, v]
     return out
 
 
@@ -52,9 +48,9 @@ def run(kernel, x, w, out_shape, geometry, orders, packed: bool = True) -> np.nd
 
 @st.composite
 def kernel_case(draw: st.DrawFn, max_out: int = 9) -> dict:
-    """Any geometry: strides, dilations, offsets (negative too), upsampling, flip, 1 to 9 channels."""
+    """Any geometry: strides, dilations, offsets (negative too), flip, 1 to 9 channels."""
     pick = lambda lo, hi: (draw(st.integers(lo, hi)), draw(st.integers(lo, hi)))  # noqa: E731
-    geometry = ConvGeometry(pick(1, 3), pick(1, 3), pick(-2, 4), pick(1, 3), draw(st.booleans()))
+    geometry = ConvGeometry(pick(1, 3), pick(1, 3), pick(-2, 4), draw(st.booleans()))
     groups, batch = draw(st.integers(1, 2)), draw(st.integers(1, 3))
     channels, out_channels = draw(st.integers(1, 5)), draw(st.integers(1, 9))
     size, kernel, out_size = pick(1, 5), pick(1, 3), pick(1, max_out)
@@ -104,7 +100,7 @@ def test_long_taps_are_walked_in_chunks_and_blocks_are_clamped() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(1, 1, 600, 1, 72))
     w = rng.normal(size=(1, 6, 600, 1, 3))
-    geometry = ConvGeometry((1, 1), (1, 1), (0, 0), (1, 1), False)
+    geometry = ConvGeometry((1, 1), (1, 1), (0, 0), False)
     out_shape = (1, 1, 6, 1, 70)
     windows = np.stack([x[0, 0, :, 0, k : k + 70] for k in range(3)], axis=1)  # [c, k, t]
     expected = np.einsum("ock,ckt->ot", w[0, :, :, 0], windows)

@@ -13,6 +13,8 @@ Inputs reaching these classes have been validated by the public methods of
 
 from __future__ import annotations
 
+import itertools
+import math
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
@@ -269,15 +271,15 @@ class MaxPool(Function):
 #   input [B, G * C, T] (*) weight [G * O, C, K] -> out [B, G * O, T'] with
 #   out[b, g*O + o, t] = sum_{c,k} weight[g*O + o, c, k] * input[b, g*C + c, t*s + k*d - p]
 # (stride s, dilation d, p zeros before the input; zeros past its end too).
-# Its backward is two convolutions of the same kernel:
+# Its backward is convolutions of the same kernel:
 #   grad_input[b, g*C + c, n] = sum over (o, k, t) with t*s + k*d - p = n of
 #       weight[g*O + o, c, k] * grad_output[b, g*O + o, t]
-#     a transposed convolution: grad_output with s - 1 zeros between its cells,
-#     (*) the weight flipped and with its channels swapped [G, C, O, K], stride 1,
-#     dilation d, d * (K - 1) - p zeros before;
+#     the transposed convolution: grad_output with s - 1 zeros between its cells,
+#     (*) the weight flipped and with its channels swapped [G, C, O, K], dilation d,
+#     d * (K - 1) - p zeros before. Computed without the zeros, one phase of n at a time.
 #   grad_weight[g*O + o, c, k] = sum_{b,t} input[b, g*C + c, k*d + t*s - p] * grad_output[b, g*O + o, t]
 #     the input (*) grad_output with the batch as the channels:
-#     [G, C, B, T] (*) [G, O, B, T'] -> [G, C, O, K], stride d and dilation s swapped.
+#     [G, C, B, T] (*) [G, O, B, T'] -> [G, C, O, K], stride d and dilation s exchanged.
 class ConvNd(Function):
     @staticmethod
     def forward(
@@ -344,7 +346,7 @@ def _convolve(
     dilation: tuple[int, ...],
 ) -> Tensor:
     """Fill ``out`` with ``input (*) weight``: [B, G*C, T] (*) [G*O, C, K] -> [B, G*O, T']."""
-    geometry = ConvGeometry(_pair(stride, 1), _pair(dilation, 1), _pair(padding, 0), (1, 1), False)
+    geometry = ConvGeometry(_pair(stride, 1), _pair(dilation, 1), _pair(padding, 0), False)
     w = _split_first(weight, groups)
     input.backend.conv(_split_channels(out, groups), _split_channels(input, groups), w, geometry)
     return out
@@ -359,13 +361,49 @@ def _transpose(
     padding: tuple[int, ...],
     dilation: tuple[int, ...],
 ) -> Tensor:
-    """Fill ``out`` with the transposed convolution: [B, G*O, T'] (*) [G*O, C, K] -> [B, G*C, T]."""
+    """Fill ``out`` with the transposed convolution: [B, G*O, T'] (*) [G*O, C, K] -> [B, G*C, T].
+
+    Inserting ``s - 1`` zeros between the cells of ``input`` would waste all
+    but one in ``s`` products (``s^2`` in 2D). Instead each phase of the
+    output, ``n = r + s * m``, is a convolution of its own: only the taps
+    ``k = k0, k0 + s', ...`` (``s' = s / gcd(s, d)``) with
+    ``k * d = r + p (mod s)`` reach it, at
+    ``t = m + e - j * d'`` (``d' = d / gcd(s, d)``, ``e = (r + p - k0 * d) / s``),
+    so phase ``r`` is ``input (*)`` those taps flipped, with dilation ``d'`` and
+    ``(J - 1) * d' - e`` zeros before (``J`` taps). A phase no tap reaches stays 0.
+    """
     kernel = weight.shape[2:]
-    before = tuple(d * (k - 1) - p for d, k, p in zip(dilation, kernel, padding, strict=True))
-    geometry = ConvGeometry((1, 1), _pair(dilation, 1), _pair(before, 0), _pair(stride, 1), True)
-    w = _swap12(_split_first(weight, groups))
-    input.backend.conv(_split_channels(out, groups), _split_channels(input, groups), w, geometry)
+    pieces = [
+        _transpose_phases(n, k, s, p, d)
+        for n, k, s, p, d in zip(out.shape[2:], kernel, stride, padding, dilation, strict=True)
+    ]
+    swapped = _swap12(_split_first(weight, groups))
+    for phase in itertools.product(*pieces):
+        r, k0, taps, step, dil, offset = zip(*phase, strict=True)
+        geometry = ConvGeometry((1, 1), _pair(dil, 1), _pair(offset, 0), True)
+        input.backend.conv(
+            _split_channels(_spatial_slice(out, r, stride), groups),
+            _split_channels(input, groups),
+            _spatial_slice5(swapped, k0, step, taps),
+            geometry,
+        )
     return out
+
+
+def _transpose_phases(
+    n: int, k: int, s: int, p: int, d: int
+) -> list[tuple[int, int, int, int, int, int]]:
+    """Along one dimension: ``(r, k0, taps, s', d', offset)`` for every phase some tap reaches."""
+    g = math.gcd(s, d)
+    phases = []
+    for r in range(min(s, n)):
+        k0 = next((k0 for k0 in range(min(k, s // g)) if (k0 * d - r - p) % s == 0), None)
+        if k0 is None:
+            continue
+        taps = -(-(k - k0) // (s // g))
+        e = (r + p - k0 * d) // s
+        phases.append((r, k0, taps, s // g, d // g, (taps - 1) * (d // g) - e))
+    return phases
 
 
 def _weight_gradient(
@@ -377,15 +415,74 @@ def _weight_gradient(
     padding: tuple[int, ...],
     dilation: tuple[int, ...],
 ) -> Tensor:
-    """Fill ``out`` [G*O, C, K] with sum over b, t of input windows times grad_output."""
-    geometry = ConvGeometry(_pair(dilation, 1), _pair(stride, 1), _pair(padding, 0), (1, 1), False)
-    input.backend.conv(
-        _swap12(_split_first(out, groups)),
-        _swap12(_split_channels(input, groups)),
-        _swap12(_split_channels(grad_output, groups)),
-        geometry,
-    )
+    """Fill ``out`` [G*O, C, K] with sum over b, t of input windows times grad_output.
+
+    With stride 1 this is one convolution with stride ``d``. With stride ``s``
+    the window of tap ``k`` steps through the input ``s`` cells at a time,
+    which would make the kernel's contiguous runs one number long. So the
+    taps are taken in phases: ``k = k0 + j * s'`` all read the decimated input
+    ``input[r::s]`` (``r = (k0 * d - p) mod s``) at ``t + q0 + j * d'``, a
+    stride-``d'`` convolution whose runs are whole rows again.
+    """
+    kernel = out.shape[2:]
+    pieces = [
+        _weight_phases(k, s, p, d)
+        for k, s, p, d in zip(kernel, stride, padding, dilation, strict=True)
+    ]
+    taps_of = _swap12(_split_first(out, groups))
+    values = _swap12(_split_channels(grad_output, groups))
+    for phase in itertools.product(*pieces):
+        k0, step, r, stride_in, offset = zip(*phase, strict=True)
+        geometry = ConvGeometry(_pair(stride_in, 1), (1, 1), _pair(offset, 0), False)
+        sliced = _spatial_slice(input, r, stride)
+        if 0 in sliced.shape:
+            continue
+        input.backend.conv(
+            _spatial_slice5(taps_of, k0, step, None),
+            _swap12(_split_channels(sliced, groups)),
+            values,
+            geometry,
+        )
     return out
+
+
+def _weight_phases(k: int, s: int, p: int, d: int) -> list[tuple[int, int, int, int, int]]:
+    """Along one dimension: ``(k0, s', r, d', offset)`` for each phase of the taps."""
+    g = math.gcd(s, d)
+    phases = []
+    for k0 in range(min(k, s // g)):
+        r = (k0 * d - p) % s
+        q0 = (k0 * d - p - r) // s
+        phases.append((k0, s // g, r, d // g, -q0))
+    return phases
+
+
+def _spatial_slice(t: Tensor, starts: tuple[int, ...], steps: tuple[int, ...]) -> Tensor:
+    """The view ``t[:, :, starts[0]::steps[0], ...]`` over the spatial dimensions (no copy)."""
+    if all(s == 1 for s in steps):
+        return t
+    shape, strides, offset = list(t.shape), list(t.strides), 0
+    for i, (start, step) in enumerate(zip(starts, steps, strict=True)):
+        d = 2 + i
+        offset += start * strides[d]
+        shape[d] = max(0, -(-(shape[d] - start) // step))
+        strides[d] *= step
+    storage = t._tensor._storage[offset:] if 0 not in shape else t._tensor._storage
+    return t._new(TensorData(storage, tuple(shape), tuple(strides)))
+
+
+def _spatial_slice5(
+    t: Tensor, starts: tuple[int, ...], steps: tuple[int, ...], counts: tuple[int, ...] | None
+) -> Tensor:
+    """As :func:`_spatial_slice` for a 5-D view, whose spatial dims are 3 and 4 (1D: only 4)."""
+    shape, strides, offset = list(t.shape), list(t.strides), 0
+    for i, (start, step) in enumerate(zip(starts, steps, strict=True)):
+        d = 5 - len(starts) + i
+        offset += start * strides[d]
+        size = -(-(shape[d] - start) // step)
+        shape[d] = size if counts is None else counts[i]
+        strides[d] *= step
+    return t._new(TensorData(t._tensor._storage[offset:], tuple(shape), tuple(strides)))
 
 
 def _pair(values: tuple[int, ...], fill: int) -> tuple[int, int]:

@@ -55,20 +55,18 @@ class ConvGeometry(NamedTuple):
     ``out [G, B, O, OH, OW]``) every backend computes::
 
         out[g, b, o, y, x] = sum_{c, kh, kw} weight[g, o, c, kh, kw]
-            * up[g, b, c, y * stride + kh * dilation - offset, x * ... - offset]
+            * input[g, b, c, y * stride + kh * dilation - offset, x * ... - offset]
 
-    where ``up`` is the input with ``upsample - 1`` zeros inserted between
-    neighbours (and zeros outside it), and ``weight`` is read back to front in
-    ``kh`` and ``kw`` when ``flip`` is set. A plain convolution has
-    ``upsample = (1, 1)`` and ``flip = False``; its transpose (the gradient of
-    its input) upsamples by the stride and flips (see ``ConvNd`` in
-    :mod:`minitorch.tensor_functions`).
+    reading zeros outside the input (``offset`` zeros before it, possibly a
+    negative number: then the first cells are skipped), with ``weight`` read
+    back to front in ``kh`` and ``kw`` when ``flip`` is set. A convolution
+    has ``flip = False``; the pieces of its input gradient flip (see ``ConvNd``
+    in :mod:`minitorch.tensor_functions`).
     """
 
     stride: tuple[int, int]
     dilation: tuple[int, int]
     offset: tuple[int, int]
-    upsample: tuple[int, int]
     flip: bool
 
 
@@ -278,7 +276,7 @@ class SimpleOps:
         >>> b = TensorBackend(SimpleOps)
         >>> x = tensor([1, 2, 3, 4, 5, 6], backend=b).view(1, 1, 1, 1, 6)
         >>> w = tensor([5, 2, 3], backend=b).view(1, 1, 1, 1, 3)
-        >>> geometry = ConvGeometry((1, 1), (1, 1), (0, 0), (1, 1), False)
+        >>> geometry = ConvGeometry((1, 1), (1, 1), (0, 0), False)
         >>> SimpleOps.conv(x.zeros((1, 1, 1, 1, 4)), x, w, geometry).to_numpy().ravel().tolist()
         [18.0, 28.0, 38.0, 48.0]
         """
@@ -456,13 +454,13 @@ def tensor_conv(
 ) -> None:
     """Plain-Python convolution on grouped 5-D views: the definition of :class:`ConvGeometry`.
 
-    One output element at a time, one product at a time; a tap that lands on
-    an inserted zero or outside the input adds nothing.
+    One output element at a time, one product at a time; a tap that lands
+    outside the input adds nothing.
     """
     groups, batch, out_channels, out_height, out_width = out_shape
     _, _, channels, height, width = input_shape
     kernel_height, kernel_width = weight_shape[3], weight_shape[4]
-    (sh, sw), (dh, dw), (ph, pw), (uh, uw), flip = geometry
+    (sh, sw), (dh, dw), (ph, pw), flip = geometry
     for g, b, o, y, x in itertools.product(
         range(groups), range(batch), range(out_channels), range(out_height), range(out_width)
     ):
@@ -470,11 +468,7 @@ def tensor_conv(
         for c, kh, kw in itertools.product(
             range(channels), range(kernel_height), range(kernel_width)
         ):
-            # the tap's place in the upsampled input, then in the input itself
             h, w = y * sh + kh * dh - ph, x * sw + kw * dw - pw
-            if h % uh != 0 or w % uw != 0:
-                continue
-            h, w = h // uh, w // uw
             if not (0 <= h < height and 0 <= w < width):
                 continue
             if flip:
