@@ -12,8 +12,10 @@ never as an exception, so one run reports every broken page at once::
 `check_site` runs the checks every page must pass. `Site` keeps the server and the
 browser open for the checks that concern one feature of the book rather than every
 page: the search page (`Site.check_search`), the notebook download
-(`Site.check_notebook_download`), the light / dark screenshots (`Site.screenshots`)
-and the figures' light backing in dark mode (`Site.check_dark_figures`).
+(`Site.check_notebook_download`), the light / dark screenshots (`Site.screenshots`),
+the figures' light backing in dark mode (`Site.check_dark_figures`) and legibility in
+both modes (`Site.check_legibility`: every figure's text at least 11 CSS px at a
+1280-px window, every text of the article and of its figures at 4.5:1 contrast).
 
 Requests that leave localhost (a CDN's MathJax, say) are answered with an empty
 response inside the browser: the check must not depend on the network, and a
@@ -97,6 +99,8 @@ class Kind(StrEnum):
     NOTEBOOK = "notebook"  # the notebook download is missing or not a notebook
     THEME = "theme"  # light / dark mode did not switch, or a figure is dark in dark mode
     LAYOUT = "layout"  # the page is wider than a phone's screen
+    PATH = "path"  # the page shows an absolute path of the machine that built it
+    LEGIBILITY = "legibility"  # figure text under 11 px, or text under 4.5:1 contrast
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,31 @@ def relative_luminance(css_colour: str) -> float:
 
     red, green, blue = (linear(channel) for channel in numbers[:3])
     return round(0.2126 * red + 0.7152 * green + 0.0722 * blue, 6)
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two opaque CSS ``rgb()`` colours, 1 to 21.
+
+    >>> contrast_ratio("rgb(0, 0, 0)", "rgb(255, 255, 255)")
+    21.0
+    >>> round(contrast_ratio("rgb(138, 138, 138)", "rgb(255, 255, 255)"), 2)
+    3.45
+    """
+    high, low = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return round((high + 0.05) / (low + 0.05), 4)
+
+
+# WCAG AA for text; the smallest figure text a reader should have to read.
+MIN_CONTRAST = 4.5
+MIN_FIGURE_TEXT_PX = 11.0
+
+# An absolute path of the machine that built the book (a traceback's file names,
+# a temporary directory): a reader needs the error line, not the builder's disk.
+# A path inside a URL (preceded by a word character, ':' or '/') is not one.
+ABSOLUTE_PATH = re.compile(
+    r"(?<![\w:/.~-])(?:/(?:home|root|tmp|var|usr|opt|srv|mnt|work|builds?|runner|Users|private)"
+    r"/[^\s\"'<>)\]]+|[A-Za-z]:\\[^\s\"'<>]+)"
+)
 
 
 # A background at least this light keeps black lines readable (dark mode's page
@@ -513,6 +542,7 @@ class Site:
         problems += _image_problems(path, seen["images"])
         problems += _cell_problems(path, seen["cells"])
         problems += _error_problems(path, seen["errors"])
+        problems += _path_problems(path, seen["text"], self.root)
         reports[path] = _PageReport(path, set(seen["ids"]))
         for href in seen["links"]:
             if not href.startswith(self.base_url):
@@ -689,6 +719,38 @@ class Site:
             problems.append(Problem(where, Kind.THEME, detail))
         return problems
 
+    def check_legibility(
+        self, paths: list[str], modes: tuple[str, ...] = ("light", "dark")
+    ) -> list[Problem]:
+        """Every figure's text is at least 11 CSS px, and all text has 4.5:1 contrast.
+
+        Measured at a 1280-px window in each mode, as the browser renders it:
+        each SVG figure of the article is drawn again, off-screen, at the size
+        the page shows it, and each of its texts is measured there (its font
+        size times the scale at which it is drawn; its fill against the shape
+        painted under its centre, or the figure's card). The article's own text
+        is measured against the background painted behind it.
+
+        Args:
+            paths: The pages to check, relative to the site's root.
+            modes: The theme modes to check them in.
+
+        Returns:
+            The problems found.
+        """
+        problems: list[Problem] = []
+        for mode in modes:
+            tab = self._themed_tab(mode, DESKTOP)
+            try:
+                for path in paths:
+                    if not self._open(tab, path, problems):
+                        continue
+                    texts = tab.page.evaluate(_LEGIBILITY)
+                    problems += _legibility_problems(path, f"{mode} mode, 1280 px", texts)
+            finally:
+                tab.close()
+        return problems
+
     def _themed_tab(self, mode: str, viewport: dict[str, int]) -> _Tab:
         """A page for a reader who chose ``mode`` in the theme's switcher, on that screen."""
         phone = viewport is PHONE
@@ -773,6 +835,62 @@ def _error_problems(path: str, errors: dict[str, list[str]]) -> list[Problem]:
 
 
 _ERROR_WORDS = re.compile(r"Traceback|\w*(Error|Exception)\b")
+
+
+def _path_problems(path: str, text: str, root: Path) -> list[Problem]:
+    """Absolute paths of the build machine in a page's text (its site folder's included)."""
+    found = set(ABSOLUTE_PATH.findall(text))
+    for folder in {root, *root.parents[:3]} - {Path("/")}:
+        if len(folder.parts) > 2 and str(folder) in text:
+            found.add(str(folder))
+    # A folder found inside a longer path found is the same fault: report the longest.
+    longest = {
+        shown for shown in found if not any(o != shown and o.startswith(shown) for o in found)
+    }
+    return [
+        Problem(path, Kind.PATH, f"shows the absolute path {shown!r}") for shown in sorted(longest)
+    ]
+
+
+def _legibility_problems(path: str, where: str, texts: list[dict[str, Any]]) -> list[Problem]:
+    """Figure text under 11 px, and text (page or figure) under 4.5:1 on its background.
+
+    One problem per figure (or per page's text) and kind of fault, naming the
+    smallest or faintest example, so a theme-wide fault is one line, not hundreds.
+    """
+    small: dict[str, list[dict[str, Any]]] = {}
+    faint: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+    for text in texts:
+        owner = text.get("figure") or "page text"
+        if text.get("figure") and text["size"] < MIN_FIGURE_TEXT_PX - 0.05:
+            small.setdefault(owner, []).append(text)
+        ratio = contrast_ratio(text["colour"], text["background"])
+        if ratio < MIN_CONTRAST - 0.005:
+            faint.setdefault(owner, []).append((ratio, text))
+    problems = []
+    for owner, found in sorted(small.items()):
+        worst = min(found, key=lambda t: t["size"])
+        problems.append(
+            Problem(
+                path,
+                Kind.LEGIBILITY,
+                f"{where}: figure {owner}: {len(found)} texts under {MIN_FIGURE_TEXT_PX:g} px, "
+                f"smallest {worst['size']:.1f} px: {worst['text']!r}",
+            )
+        )
+    for owner, found in sorted(faint.items()):
+        ratio, worst = min(found, key=lambda pair: pair[0])
+        element = f" ({worst['element']})" if worst.get("element") else ""
+        problems.append(
+            Problem(
+                path,
+                Kind.LEGIBILITY,
+                f"{where}: {owner}: {len(found)} texts under {MIN_CONTRAST}:1 contrast, lowest "
+                f"{ratio:.2f}:1, {worst['colour']} on {worst['background']}{element}: "
+                f"{worst['text']!r}",
+            )
+        )
+    return problems
 
 
 def _excerpt(text: str, limit: int = 160) -> str:
@@ -879,10 +997,12 @@ async () => {
   // A copy to cut shown-on-purpose parts out of, owned by an inert document:
   // a plain clone of the body would fetch every image a second time.
   const body = document.implementation.createHTMLDocument("").importNode(document.body, true);
+  body.querySelectorAll("script, style, noscript").forEach((node) => node.remove());
+  // Everything a reader can read, intended errors included: no build paths anywhere.
+  const text = body.textContent;
   // Shown on purpose: a cell tagged raises-exception, and a docstring's doctest
   // of an expected exception (the API reference).
-  body.querySelectorAll(".tag_raises-exception, .doctest, script, style, noscript")
-    .forEach((node) => node.remove());
+  body.querySelectorAll(".tag_raises-exception, .doctest").forEach((node) => node.remove());
   const tracebacks = [...body.querySelectorAll(".output.traceback")]
     .map((node) => node.textContent);
   if (!tracebacks.length && body.textContent.includes("Traceback (most recent call last)")) {
@@ -891,6 +1011,7 @@ async () => {
     tracebacks.push(text.slice(Math.max(0, at - 40), at + 120));
   }
   return {
+    text,
     images: images.map((img) => ({
       src: img.getAttribute("src"),
       alt: img.getAttribute("alt"),
@@ -951,5 +1072,116 @@ _FIGURE_BACKGROUNDS = """
     }
     return { src: img.getAttribute("src"), background };
   });
+}
+"""
+
+# Every text of the article and of its SVG figures: its size in CSS px (figures),
+# its colour and the opaque colour painted behind it, all as rgb().
+_LEGIBILITY = """
+async () => {
+  const article = document.querySelector("article") || document.querySelector("main")
+    || document.body;
+  const rgba = (colour) => {
+    const parts = (colour || "").match(/[\\d.]+/g);
+    if (!parts || parts.length < 3) return null;
+    return parts.slice(0, 4).map(Number).concat(parts.length < 4 ? [1] : []);
+  };
+  const over = (top, bottom) => {
+    const a = top[3];
+    return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a)).concat([1]);
+  };
+  const css = (c) => `rgb(${c.slice(0, 3).map((v) => Math.round(v)).join(", ")})`;
+  const dark = getComputedStyle(document.documentElement).colorScheme.includes("dark");
+  const canvas = dark ? [0, 0, 0, 1] : [255, 255, 255, 1];
+  // The colour painted behind an element: its and its ancestors' backgrounds, composed.
+  const behind = (node) => {
+    const layers = [];
+    for (; node && node.nodeType === 1; node = node.parentElement) {
+      const colour = rgba(getComputedStyle(node).backgroundColor);
+      if (colour && colour[3] > 0) layers.push(colour);
+      if (colour && colour[3] >= 0.999) break;
+    }
+    return layers.reverse().reduce((below, layer) => over(layer, below), canvas);
+  };
+  const describe = (el) => el.tagName.toLowerCase()
+    + (el.classList.length ? "." + [...el.classList].slice(0, 2).join(".") : "");
+  const texts = [];
+  const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!el || seen.has(el) || !walker.currentNode.textContent.trim()) continue;
+    seen.add(el);
+    if (el.closest("svg, script, style, noscript")) continue;
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (style.visibility !== "visible" || box.width <= 1 || box.height <= 1) continue;
+    const background = behind(el);
+    const colour = rgba(style.color);
+    if (!colour) continue;
+    texts.push({
+      text: walker.currentNode.textContent.trim().slice(0, 60),
+      element: describe(el),
+      colour: css(over(colour, background)),
+      background: css(background),
+    });
+  }
+  for (const img of article.querySelectorAll("img")) {
+    const src = img.getAttribute("src") || "";
+    if (!/\\.svg([?#].*)?$/.test(src) || !img.complete) continue;
+    const source = await (await fetch(img.currentSrc || img.src)).text();
+    const parsed = new DOMParser().parseFromString(source, "image/svg+xml").documentElement;
+    if (parsed.nodeName !== "svg") continue;
+    const box = img.getBoundingClientRect();
+    const style = getComputedStyle(img);
+    const inner = (size, a, b) => size - [a, b].reduce((sum, side) =>
+      sum + parseFloat(style[`padding${side}`]) + parseFloat(style[`border${side}Width`]), 0);
+    const width = inner(box.width, "Left", "Right");
+    const height = inner(box.height, "Top", "Bottom");
+    if (width <= 0 || height <= 0) continue;
+    const svg = document.importNode(parsed, true);
+    if (!svg.getAttribute("viewBox")) {
+      const w = parseFloat(svg.getAttribute("width")), h = parseFloat(svg.getAttribute("height"));
+      if (w > 0 && h > 0) svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+    }
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+    const holder = document.createElement("div");
+    holder.style.cssText = "position:absolute;left:-100000px;top:0;pointer-events:none";
+    holder.appendChild(svg);
+    document.body.appendChild(holder);
+    const card = behind(img);
+    const shapes = [...svg.querySelectorAll("rect, path, polygon, circle, ellipse")]
+      .filter((shape) => !shape.closest("defs, marker, clipPath, mask, pattern, text"));
+    for (const text of svg.querySelectorAll("text")) {
+      if (!text.textContent.trim()) continue;
+      const matrix = text.getScreenCTM();
+      const style = getComputedStyle(text);
+      const colour = rgba(style.fill);
+      if (!matrix || !colour) continue;
+      const at = text.getBoundingClientRect();
+      const centre = new DOMPoint(at.left + at.width / 2, at.top + at.height / 2);
+      let background = card;
+      for (const shape of shapes) {
+        const fill = rgba(getComputedStyle(shape).fill);
+        const shapeMatrix = shape.getScreenCTM();
+        if (!fill || !shapeMatrix) continue;
+        const opacity = parseFloat(getComputedStyle(shape).fillOpacity);
+        fill[3] *= isNaN(opacity) ? 1 : opacity;
+        if (fill[3] > 0 && shape.isPointInFill(centre.matrixTransform(shapeMatrix.inverse()))) {
+          background = over(fill, background);
+        }
+      }
+      texts.push({
+        figure: src,
+        text: text.textContent.trim().slice(0, 60),
+        size: parseFloat(style.fontSize) * Math.hypot(matrix.a, matrix.b),
+        colour: css(over(colour, background)),
+        background: css(background),
+      });
+    }
+    holder.remove();
+  }
+  return texts;
 }
 """

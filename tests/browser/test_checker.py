@@ -51,6 +51,7 @@ THEME = """
 </script>
 <style>
   html[data-theme="dark"] body { background: #121212; color: #ddd; }
+  html[data-theme="dark"] a { color: #8ab4f8; }
   html[data-theme="dark"] article img { background-color: #fff; }
   img { max-width: 100%; }
 </style>
@@ -504,3 +505,140 @@ def test_a_site_without_search_page_is_reported(browser: Browser, tmp_path: Path
     assert [(p.page, p.kind, p.detail) for p in problems] == [
         ("search.html?q=convolution", Kind.HTTP, "loaded with HTTP 404")
     ]
+
+
+# --------------------------------------------------------------- build paths
+@pytest.mark.parametrize(
+    "shown",
+    [
+        '  File "/home/builder/minitorch/src/minitorch/tensor.py", line 3',
+        "cache in /tmp/tmpab12cd/notebook.ipynb",
+        r"C:\Users\builder\minitorch\tensor.py",
+    ],
+)
+def test_an_absolute_build_path_is_reported(browser: Browser, tmp_path: Path, shown: str) -> None:
+    chapter = broken("<pre>hello</pre>", f"<pre>hello\n{shown}</pre>")(CHAPTER)
+    problems = check_site(make_site(tmp_path, **{"chapter.html": chapter}), browser)
+    assert [(p.page, p.kind) for p in problems] == [("chapter.html", Kind.PATH)], format_problems(
+        problems
+    )
+    assert "shows the absolute path" in problems[0].detail
+
+
+def test_a_path_in_an_intended_error_is_reported_too(browser: Browser, tmp_path: Path) -> None:
+    chapter = broken(
+        "<h1>",
+        '<div class="cell tag_raises-exception"><div class="cell_output">'
+        '<pre>File "/work/main/src/minitorch/tensor.py", line 9</pre></div></div><h1>',
+    )(CHAPTER)
+    problems = check_site(make_site(tmp_path, **{"chapter.html": chapter}), browser)
+    assert [p.kind for p in problems] == [Kind.PATH], format_problems(problems)
+    assert "/work/main/src/minitorch/tensor.py" in problems[0].detail
+
+
+def test_the_site_folder_itself_is_a_build_path(browser: Browser, tmp_path: Path) -> None:
+    site = make_site(tmp_path / "deep" / "build" / "html")
+    chapter = broken("<pre>hello</pre>", f"<pre>hello from {site.parent}</pre>")(CHAPTER)
+    (site / "chapter.html").write_text(chapter)
+    problems = check_site(site, browser)
+    assert [p.kind for p in problems] == [Kind.PATH], format_problems(problems)
+
+
+def test_urls_and_relative_paths_are_not_build_paths(browser: Browser, tmp_path: Path) -> None:
+    chapter = broken(
+        "<pre>hello</pre>",
+        "<pre>hello\nsee https://example.org/home/guide and src/minitorch/tensor.py\n"
+        "a/tmp/b is relative, 10/usr/2 is arithmetic</pre>",
+    )(CHAPTER)
+    problems = check_site(make_site(tmp_path, **{"chapter.html": chapter}), browser)
+    assert problems == [], format_problems(problems)
+
+
+# ---------------------------------------------------------------- legibility
+# A 200 x 40 figure: a white card, a light orange cell on the right, two words.
+LABEL_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40" viewBox="0 0 200 40">'
+    '<rect width="200" height="40" fill="#ffffff"/>'
+    '<rect x="100" width="100" height="40" fill="#fbe3b3"/>'
+    '<text x="50" y="25" font-size="{size}" fill="{ink}" text-anchor="middle">plain</text>'
+    '<text x="150" y="25" font-size="14" fill="{tinted}" text-anchor="middle">tinted</text>'
+    "</svg>"
+)
+LEGIBLE = {"size": "14", "ink": "#1a1a1a", "tinted": "#855c00"}
+
+
+def legibility_site(root: Path, chapter: str = CHAPTER, **svg: str) -> Path:
+    site = make_site(root, **{"chapter.html": chapter})
+    figure = '<figure><img src="_images/label.svg" alt="Two words on a white card"></figure>'
+    page_with_figure = broken("<h1>Chapter</h1>", "<h1>Chapter</h1>" + figure)(chapter)
+    (site / "chapter.html").write_text(page_with_figure)
+    (site / "_images" / "label.svg").write_text(LABEL_SVG.format(**(LEGIBLE | svg)))
+    return site
+
+
+def legibility(browser: Browser, site: Path) -> list[Problem]:
+    with Site(site, browser) as served:
+        return served.check_legibility(["index.html", "chapter.html"])
+
+
+def test_legible_figures_and_text_pass_in_both_modes(browser: Browser, tmp_path: Path) -> None:
+    problems = legibility(browser, legibility_site(tmp_path))
+    assert problems == [], format_problems(problems)
+
+
+LEGIBILITY_FAULTS = {
+    "small figure text": (
+        {"size": "8"},
+        CHAPTER,
+        "figure _images/label.svg: 1 texts under 11 px, smallest 8.0 px: 'plain'",
+    ),
+    "figure shrunk by the page": (
+        {},
+        CHAPTER.replace("</head>", "<style>figure img { width: 100px; }</style></head>"),
+        "figure _images/label.svg: 2 texts under 11 px, smallest 7.0 px",
+    ),
+    "grey figure text": (
+        {"ink": "#8a8a8a"},
+        CHAPTER,
+        "_images/label.svg: 1 texts under 4.5:1 contrast, lowest 3.45:1, "
+        "rgb(138, 138, 138) on rgb(255, 255, 255)",
+    ),
+    "coloured text on its own cell": (
+        {"tinted": "#e69f00"},
+        CHAPTER,
+        "rgb(230, 159, 0) on rgb(251, 227, 179)",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(LEGIBILITY_FAULTS))
+def test_an_illegible_figure_is_reported_in_both_modes(
+    browser: Browser, tmp_path: Path, fault: str
+) -> None:
+    svg, chapter, detail = LEGIBILITY_FAULTS[fault]
+    problems = legibility(browser, legibility_site(tmp_path, chapter, **svg))
+    assert {(p.page, p.kind) for p in problems} == {("chapter.html", Kind.LEGIBILITY)}, (
+        format_problems(problems)
+    )
+    for mode in ("light", "dark"):
+        assert any(p.detail.startswith(f"{mode} mode, 1280 px: ") for p in problems), mode
+    assert all(detail in p.detail for p in problems), format_problems(problems)
+
+
+def test_faint_page_text_in_dark_mode_only_is_reported(browser: Browser, tmp_path: Path) -> None:
+    chapter = CHAPTER.replace(
+        "</head>", '<style>html[data-theme="dark"] h2 { color: #3a3a3a; }</style></head>'
+    )
+    problems = legibility(browser, legibility_site(tmp_path, chapter))
+    assert [(p.page, p.kind) for p in problems] == [("chapter.html", Kind.LEGIBILITY)], (
+        format_problems(problems)
+    )
+    assert problems[0].detail.startswith("dark mode, 1280 px: page text: 1 texts under 4.5:1")
+    assert "rgb(58, 58, 58) on rgb(18, 18, 18) (h2): 'Section'" in problems[0].detail
+
+
+def test_translucent_text_is_measured_as_painted(browser: Browser, tmp_path: Path) -> None:
+    chapter = CHAPTER.replace("</head>", "<style>h2 { color: rgba(0, 0, 0, 0.3); }</style></head>")
+    problems = legibility(browser, legibility_site(tmp_path, chapter))
+    light = [p for p in problems if p.detail.startswith("light")]
+    assert len(light) == 1 and "(h2): 'Section'" in light[0].detail, format_problems(problems)

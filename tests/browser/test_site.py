@@ -81,3 +81,11 @@ def test_the_chapter_in_light_and_dark_mode(site: Site, chapter_pages: list[str]
     problems += site.check_dark_figures(chapter_pages)
     print(f"screenshots of {photographed} in {SCREENSHOTS}")
     assert not problems, format_problems(problems)
+
+
+def test_every_page_is_legible_in_light_and_dark_mode(site: Site) -> None:
+    """Figure text at least 11 px at 1280 px, all text at 4.5:1, in both theme modes."""
+    pages = site.pages()
+    problems = site.check_legibility(pages)
+    print(f"measured the text of {len(pages)} pages in light and dark mode")
+    assert not problems, f"{len(problems)} problems:\n{format_problems(problems)}"
