@@ -9,14 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from hypothesis import settings
 from hypothesis import strategies as st
 
 import minitorch
 from minitorch import Tensor, TensorBackend
-
-settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True)
-settings.load_profile("ci")
 
 BACKENDS = {
     "simple": minitorch.SimpleBackend,

@@ -201,7 +201,7 @@ def test_work_split_across_threads_gives_the_one_thread_result() -> None:
         lambda: FAST.mul_zip(w, w_row),
         lambda: FAST.sigmoid_map(w),
     ]
-    assert a.size >= fast_ops.PARALLEL_WORK
+    assert a.size >= minitorch.jit.PARALLEL_WORK
     for op in ops:
         assert_same(op(), one_thread(op))
     assert fast_ops.ROW_SEGMENT == 16384
@@ -310,12 +310,16 @@ CACHE_PROBE = textwrap.dedent(
     """
     import minitorch
     from minitorch import fast_ops
+    from minitorch.jit import serial_twin
     b = minitorch.TensorBackend(fast_ops.FastOps)
-    x = minitorch.tensor([[1.0, 2.0], [3.0, 4.0]], backend=b)
-    b.exp_map(x), b.add_zip(x, x), b.add_reduce(x, 0), b.matrix_multiply(x, x)
+    # Small work runs each kernel's one-thread twin, large work the parallel kernel.
+    for x in (minitorch.rand((2, 2), backend=b), minitorch.rand((400, 400), backend=b)):
+        b.exp_map(x), b.add_zip(x, x), b.add_reduce(x, 0), b.matrix_multiply(x, x)
     for kernel in ("tensor_map", "tensor_zip", "tensor_reduce", "tensor_matrix_multiply"):
-        stats = getattr(fast_ops, kernel).stats
-        print(kernel, sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
+        for compiled in (getattr(fast_ops, kernel), serial_twin(getattr(fast_ops, kernel))):
+            stats = compiled.stats
+            name = compiled.py_func.__name__
+            print(name, sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
     """
 )
 

@@ -7,6 +7,7 @@ import pytest
 
 import minitorch
 from minitorch import ArgumentError, nn
+from minitorch.errors import ArgumentTypeError
 from minitorch.modules import Conv1d, Linear, Module, Parameter
 from minitorch.optim import SGD, Adam
 from strategies import assert_close
@@ -96,11 +97,18 @@ def test_zero_grad_and_update_keep_the_same_leaf() -> None:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda ps: SGD(ps, lr=0.0), "lr must be positive, got 0.0"),
+        (lambda ps: SGD(ps, lr=0.0), "lr must be a finite positive number, got 0.0"),
+        # Before: an infinite rate passed the check and turned every value into inf or nan.
+        (lambda ps: SGD(ps, lr=float("inf")), "SGD: lr must be a finite positive number, got inf"),
+        (lambda ps: SGD(ps, lr=float("nan")), "lr must be a finite positive number, got nan"),
         (lambda ps: SGD(ps, lr=0.1, momentum=1.0), r"momentum must be in \[0, 1\), got 1.0"),
-        (lambda ps: Adam(ps, lr=-1.0), "lr must be positive"),
+        (lambda ps: Adam(ps, lr=-1.0), "lr must be a finite positive number"),
+        (
+            lambda ps: Adam(ps, lr=float("inf")),
+            "Adam: lr must be a finite positive number, got inf",
+        ),
         (lambda ps: Adam(ps, betas=(0.9, 1.5)), r"betas.*\(0.9, 1.5\)"),
-        (lambda ps: Adam(ps, eps=0.0), "eps must be positive"),
+        (lambda ps: Adam(ps, eps=0.0), "eps must be a finite positive number"),
         (lambda ps: SGD([], lr=0.1), "empty"),
         (lambda ps: SGD([minitorch.ones(1)], lr=0.1), "Tensor, not a Parameter"),
     ],
@@ -108,6 +116,11 @@ def test_zero_grad_and_update_keep_the_same_leaf() -> None:
 def test_bad_arguments_raise_typed_errors(make, message) -> None:
     with pytest.raises(ArgumentError, match=message):
         make([Parameter(minitorch.ones(1))])
+
+
+def test_a_learning_rate_that_is_not_a_number_is_a_type_error() -> None:
+    with pytest.raises(ArgumentTypeError, match=r"SGD: lr must be a number, got '0.1'"):
+        SGD([Parameter(minitorch.ones(1))], lr="0.1")  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------ short training

@@ -23,6 +23,10 @@ class Context:
 
     ``save_for_backward`` keeps the values the derivative needs; when no
     gradient is required, nothing is kept, so inference holds no memory for it.
+    It also notes the ``version`` of each value that has one (a tensor counts
+    its in-place writes), so that a backward pass can refuse values changed
+    since. After a backward pass the context is released: its values are
+    dropped, and a second pass through it is refused.
 
     >>> ctx = Context()
     >>> ctx.save_for_backward(2.0, 3.0)
@@ -32,12 +36,21 @@ class Context:
 
     no_grad: bool = False
     saved_values: tuple[Any, ...] = field(default_factory=tuple)
+    saved_versions: tuple[int | None, ...] = field(default_factory=tuple)
+    released: bool = False
 
     def save_for_backward(self, *values: Any) -> None:
         """Store values for the backward pass (skipped under ``no_grad``)."""
         if self.no_grad:
             return
         self.saved_values = values
+        self.saved_versions = tuple(getattr(value, "version", None) for value in values)
+
+    def release(self) -> None:
+        """Drop the saved values once a backward pass has used them."""
+        self.saved_values = ()
+        self.saved_versions = ()
+        self.released = True
 
 
 @dataclass

@@ -26,5 +26,13 @@ class ArgumentError(MiniTorchError, ValueError):
     """An argument outside the values an operation accepts (a rate, an order, a label)."""
 
 
+class ArgumentTypeError(MiniTorchError, TypeError):
+    """An argument of the wrong type: a float where a size, an index or a dim must be an integer."""
+
+
 class GradientError(MiniTorchError, ValueError):
     """A backward pass that cannot start, such as ``backward()`` on a non-scalar."""
+
+
+class CacheWarning(UserWarning):
+    """Compiled kernels could not be cached on disk (they still run, compiled in memory)."""

@@ -71,12 +71,15 @@ def eq(x: float, y: float) -> float:
 
 
 def max(x: float, y: float) -> float:
-    """Return the larger of two numbers.
+    """Return the larger of two numbers; NaN if either is NaN (as NumPy's ``maximum``).
 
-    >>> max(1.0, 3.0)
-    3.0
+    A NaN compares false with everything, so ``x if x > y else y`` alone would
+    keep or drop it depending on its position; ``x != x`` holds only for NaN.
+
+    >>> max(1.0, 3.0), max(math.nan, 1.0), max(1.0, math.nan)
+    (3.0, nan, nan)
     """
-    return x if x > y else y
+    return x if (x > y or x != x) else y
 
 
 def is_close(x: float, y: float) -> float:
@@ -185,39 +188,3 @@ def sigmoid_back(x: float, d: float) -> float:
         e = math.exp(x)
         s = e / (1.0 + e)
     return d * s * (1.0 - s)
-
-
-def exp_back(x: float, d: float) -> float:
-    """Gradient of ``exp`` at ``x`` times ``d``: ``d * e^x``.
-
-    >>> exp_back(0.0, 3.0)
-    3.0
-    """
-    return d * math.exp(x)
-
-
-def mul_back(x: float, y: float, d: float) -> tuple[float, float]:
-    """Gradients of ``x * y`` with respect to ``x`` and ``y``, times ``d``.
-
-    >>> mul_back(2.0, 3.0, 1.0)
-    (3.0, 2.0)
-    """
-    return d * y, d * x
-
-
-def add_back(x: float, y: float, d: float) -> tuple[float, float]:
-    """Gradients of ``x + y`` with respect to ``x`` and ``y``, times ``d``.
-
-    >>> add_back(2.0, 3.0, 1.5)
-    (1.5, 1.5)
-    """
-    return d, d
-
-
-def neg_back(x: float, d: float) -> float:
-    """Gradient of ``-x`` times ``d``.
-
-    >>> neg_back(2.0, 1.5)
-    -1.5
-    """
-    return -d

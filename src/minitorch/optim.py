@@ -9,18 +9,37 @@ in the last forward pass) is left alone.
 
 from __future__ import annotations
 
+import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
 
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError
 from .modules import Parameter
 
 Array = npt.NDArray[np.float64]
 
 
-class Optimizer:
+def _positive(name: str, argument: str, value: object) -> float:
+    """``value`` as a float if it is a finite positive number, else the library's typed error.
+
+    >>> _positive("SGD", "lr", 0.1)
+    0.1
+    >>> _positive("SGD", "lr", float("inf"))
+    Traceback (most recent call last):
+    ...
+    minitorch.errors.ArgumentError: SGD: lr must be a finite positive number, got inf
+    """
+    if not isinstance(value, int | float | np.integer | np.floating) or isinstance(value, bool):
+        raise ArgumentTypeError(f"{name}: {argument} must be a number, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ArgumentError(f"{name}: {argument} must be a finite positive number, got {value}")
+    return float(value)
+
+
+class Optimizer(ABC):
     """What every optimiser shares: the parameters it updates, and clearing their gradients."""
 
     def __init__(self, parameters: Iterable[Parameter], name: str) -> None:
@@ -33,6 +52,10 @@ class Optimizer:
                     f"{name}: parameter {i} is a {type(parameter).__name__}, not a Parameter; "
                     "pass module.parameters()"
                 )
+
+    @abstractmethod
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient, before the next backward pass accumulates one."""
@@ -69,8 +92,7 @@ class SGD(Optimizer):
 
     def __init__(self, parameters: Iterable[Parameter], lr: float, momentum: float = 0.0) -> None:
         super().__init__(parameters, "SGD")
-        if not lr > 0:
-            raise ArgumentError(f"SGD: lr must be positive, got {lr}")
+        lr = _positive("SGD", "lr", lr)
         if not 0.0 <= momentum < 1.0:
             raise ArgumentError(f"SGD: momentum must be in [0, 1), got {momentum}")
         self.lr = lr
@@ -123,12 +145,10 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(parameters, "Adam")
-        if not lr > 0:
-            raise ArgumentError(f"Adam: lr must be positive, got {lr}")
+        lr = _positive("Adam", "lr", lr)
         if len(betas) != 2 or not all(0.0 <= beta < 1.0 for beta in betas):
             raise ArgumentError(f"Adam: betas must be two numbers in [0, 1), got {betas}")
-        if not eps > 0:
-            raise ArgumentError(f"Adam: eps must be positive, got {eps}")
+        eps = _positive("Adam", "eps", eps)
         self.lr = lr
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = eps

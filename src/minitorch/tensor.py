@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from . import rng
-from .autodiff import History, backpropagate
-from .errors import GradientError, IndexingError, ShapeError
+from .autodiff import History, backpropagate, topological_sort
+from .errors import ArgumentTypeError, GradientError, IndexingError, ShapeError
 from .fast_ops import FastOps
-from .tensor_data import Shape, Storage, Strides, TensorData, shape_broadcast, strides_from_shape
+from .tensor_data import (
+    Shape,
+    Storage,
+    Strides,
+    TensorData,
+    check_sizes,
+    is_integer,
+    shape_broadcast,
+    strides_from_shape,
+)
 from .tensor_functions import (
     Add,
     Copy,
@@ -75,6 +84,7 @@ class Tensor:
         self._tensor = data
         self.history = history
         self.backend = default_backend if backend is None else backend
+        # The former name of ``backend``, kept while code outside this module still uses it.
         self.f = self.backend
         self.grad: Tensor | None = None
         self.name = name if name is not None else str(self.unique_id)
@@ -100,9 +110,21 @@ class Tensor:
         """Step in storage for each dimension."""
         return self._tensor.strides
 
-    def tuple(self) -> builtins.tuple[Storage, Shape, Strides]:
+    def kernel_args(self) -> builtins.tuple[Storage, Shape, Strides]:
         """``(storage, shape, strides)`` arrays, the arguments every kernel takes."""
-        return self._tensor.tuple()
+        return self._tensor.kernel_args()
+
+    # The former name of ``kernel_args``, kept while code outside this module still calls it.
+    tuple = kernel_args
+
+    @property
+    def version(self) -> int:
+        """How many in-place writes (``t[i] = v``) this tensor's storage has had, views included.
+
+        >>> t = tensor([1.0, 2.0]); t[0] = 5.0; t.version
+        1
+        """
+        return self._tensor.version.count
 
     def _new(self, data: TensorData) -> Tensor:
         return Tensor(data, backend=self.backend)
@@ -113,8 +135,7 @@ class Tensor:
         >>> tensor([1.0, 2.0]).zeros((3,))
         [0.00 0.00 0.00]
         """
-        shape = self.shape if shape is None else tuple(shape)
-        return zeros(shape, backend=self.backend)
+        return zeros(self.shape if shape is None else shape, backend=self.backend)
 
     def is_contiguous(self) -> bool:
         """Whether storage holds the elements in row-major order with no gaps."""
@@ -126,7 +147,7 @@ class Tensor:
         >>> tensor([[1.0, 2.0]]).permute(1, 0).to_numpy().tolist()
         [[1.0], [2.0]]
         """
-        storage, _, _ = self.tuple()
+        storage, _, _ = self.kernel_args()
         return np.lib.stride_tricks.as_strided(
             storage,
             shape=self.shape,
@@ -141,16 +162,15 @@ class Tensor:
         """
         if self.size != 1:
             raise ShapeError(f"item: needs a tensor of one element, got shape {self.shape}")
-        storage, _, _ = self.tuple()
+        storage, _, _ = self.kernel_args()
         return float(storage[self._tensor.index((0,) * self.dims)])
 
     def __getitem__(self, key: int | Sequence[int]) -> float:
-        index = (key,) if isinstance(key, int | np.integer) else tuple(key)
-        return self._tensor.get(index)
+        return self._tensor.get(key)
 
     def __setitem__(self, key: int | Sequence[int], value: float) -> None:
-        index = (key,) if isinstance(key, int | np.integer) else tuple(key)
-        self._tensor.set(index, value)
+        """Write one element in place; a backward pass that needed the old value then refuses to run."""
+        self._tensor.set(key, value)
 
     def __repr__(self) -> str:
         return self._tensor.to_string()
@@ -166,6 +186,27 @@ class Tensor:
     def __iter__(self) -> Any:
         raise TypeError("Tensor is not iterable; index it with t[i, j] or use to_numpy()")
 
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor's value, as in PyTorch; any other size raises.
+
+        ``if x.max() > 5:`` asks about one number. For more, say which question is
+        meant: ``.all()`` (every element non-zero) or ``.sum()`` / ``.max()`` first.
+
+        >>> bool(tensor([0.0])), bool(tensor([[2.0]]))
+        (False, True)
+        >>> bool(tensor([1.0, 2.0]))
+        Traceback (most recent call last):
+        ...
+        minitorch.errors.ShapeError: bool: the truth value of a tensor of shape (2,) (2 elements) is ambiguous; only a one-element tensor has one: use .all().item() or compare .item()
+        """
+        if self.size != 1:
+            raise ShapeError(
+                f"bool: the truth value of a tensor of shape {self.shape} ({self.size} "
+                "elements) is ambiguous; only a one-element tensor has one: use "
+                ".all().item() or compare .item()"
+            )
+        return bool(self.item())
+
     # -------------------------------------------------------------- autodiff
     @property
     def requires_grad(self) -> bool:
@@ -174,16 +215,35 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
+        if self.history is not None and self.history.last_fn is not None:
+            if flag:
+                return  # the result of an operation already has its gradient computed
+            raise GradientError(
+                f"requires_grad: tensor {self.name} of shape {self.shape} is the result of "
+                f"{self.history.last_fn.__name__}, not a leaf; only a leaf's flag can be "
+                "switched off; use .detach() for a copy cut from the graph"
+            )
         self.history = History() if flag else None
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        """Mark a leaf tensor as needing a gradient; returns the tensor itself."""
+        """Mark a leaf tensor as needing a gradient (or not); returns the tensor itself.
+
+        PyTorch's rule: on the result of an operation, which is not a leaf,
+        ``requires_grad_(True)`` changes nothing (its gradient already flows) and
+        ``requires_grad_(False)`` raises a :class:`~minitorch.errors.GradientError`,
+        because it would silently cut the graph; ``detach()`` is the way to cut it.
+
+        >>> x = tensor([1.0], requires_grad=True)
+        >>> y = (x * 2).requires_grad_()
+        >>> y.is_leaf(), y.requires_grad
+        (False, True)
+        """
         self.requires_grad = flag
         return self
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares storage)."""
-        return Tensor(self._tensor, backend=self.backend)
+        """The same values, cut from the graph (shares storage and the name)."""
+        return Tensor(self._tensor, backend=self.backend, name=self.name)
 
     def is_leaf(self) -> bool:
         """Whether this tensor was made by the user rather than by an operation."""
@@ -200,9 +260,21 @@ class Tensor:
         return tuple(self.history.inputs)
 
     def chain_rule(self, d_output: Tensor) -> list[builtins.tuple[Tensor, Tensor]]:
-        """Each input paired with its gradient, summed back to the input's shape."""
+        """Each input paired with its gradient, summed back to the input's shape.
+
+        Raises :class:`~minitorch.errors.GradientError` if a tensor that the
+        operation saved for its backward was written in place since.
+        """
         h = self.history
         assert h is not None and h.last_fn is not None and h.ctx is not None
+        for value, version in zip(h.ctx.saved_values, h.ctx.saved_versions, strict=False):
+            if version is not None and value.version != version:
+                raise GradientError(
+                    f"backward: tensor {value.name} of shape {value.shape}, saved by "
+                    f"{h.last_fn.__name__} for its backward, was modified in place since "
+                    f"(version {version}, now {value.version}); its gradient would use the "
+                    "new values: write to a copy, or recompute the forward pass after the write"
+                )
         grads = h.last_fn.backward(h.ctx, d_output)
         assert len(grads) == len(h.inputs), f"{h.last_fn.__name__} returned {len(grads)} grads"
         return [(inp, inp._sum_to_shape(g)) for inp, g in zip(h.inputs, grads, strict=True)]
@@ -213,12 +285,17 @@ class Tensor:
         x = x.detach()
         self.grad = x.contiguous() if self.grad is None else self.grad + x
 
-    def backward(self, grad_output: Tensor | None = None) -> None:
+    def backward(self, grad_output: Tensor | None = None, retain_graph: bool = False) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires one.
+
+        The graph's saved values are released afterwards, and a second backward
+        through any of it raises, since it would add every gradient again;
+        ``retain_graph=True`` keeps the graph for another pass (as in PyTorch).
 
         Args:
             grad_output: the gradient flowing into this tensor; may be omitted
                 only for a one-element tensor (such as a loss), where it is 1.
+            retain_graph: keep the graph so that backward can run through it again.
 
         >>> x = tensor([1.0, 2.0, 3.0], requires_grad=True)
         >>> (x * x).sum().backward()
@@ -243,7 +320,21 @@ class Tensor:
                 f"backward: grad_output has shape {grad_output.shape} but the tensor "
                 f"has shape {self.shape}"
             )
+        graph = [cast(Tensor, node) for node in topological_sort(self) if not node.is_leaf()]
+        for node in graph:
+            assert node.history is not None and node.history.ctx is not None
+            if node.history.ctx.released:
+                raise GradientError(
+                    f"backward: the graph through tensor {node.name} (made by "
+                    f"{node.history.last_fn.__name__}) was already used by a backward pass "
+                    "and released; pass retain_graph=True to the first backward to run "
+                    "another, or recompute the forward pass"
+                )
         backpropagate(self, grad_output)
+        if not retain_graph:
+            for node in graph:
+                assert node.history is not None and node.history.ctx is not None
+                node.history.ctx.release()
 
     def _sum_to_shape(self, grad: Tensor) -> Tensor:
         """Sum a broadcast gradient back down to this tensor's shape."""
@@ -254,7 +345,7 @@ class Tensor:
         for d in range(grad.dims):
             own = self.shape[d - extra] if d >= extra else 1
             if own == 1 and grad.shape[d] != 1:
-                out = out.f.add_reduce(out, d)
+                out = out.backend.add_reduce(out, d)
         return out.contiguous()._reshape(self.shape)
 
     # ------------------------------------------------------------ operations
@@ -263,7 +354,7 @@ class Tensor:
             return b
         if isinstance(b, int | float | np.floating | np.integer):
             return tensor([float(b)], backend=self.backend)
-        raise TypeError(f"cannot combine a Tensor with {type(b).__name__}")
+        raise ArgumentTypeError(f"cannot combine a Tensor with {type(b).__name__}")
 
     def _broadcast_check(self, op: str, b: Tensor) -> None:
         try:
@@ -305,15 +396,15 @@ class Tensor:
 
     def __lt__(self, b: float | int | Tensor) -> Tensor:
         other = self._zip_op("lt", b)
-        return self.f.lt_zip(self.detach(), other.detach())
+        return self.backend.lt_zip(self.detach(), other.detach())
 
     def __gt__(self, b: float | int | Tensor) -> Tensor:
         other = self._zip_op("gt", b)
-        return self.f.lt_zip(other.detach(), self.detach())
+        return self.backend.lt_zip(other.detach(), self.detach())
 
     def __eq__(self, b: object) -> Tensor:  # type: ignore[override]
         other = self._zip_op("eq", b)  # type: ignore[arg-type]
-        return self.f.eq_zip(self.detach(), other.detach())
+        return self.backend.eq_zip(self.detach(), other.detach())
 
     def __matmul__(self, b: Tensor) -> Tensor:
         if not isinstance(b, Tensor):
@@ -337,7 +428,7 @@ class Tensor:
     def is_close(self, b: Tensor) -> Tensor:
         """1.0 where the elements are within 1e-2 (absolute plus relative), else 0.0."""
         other = self._zip_op("is_close", b)
-        return self.f.is_close_zip(self.detach(), other.detach())
+        return self.backend.is_close_zip(self.detach(), other.detach())
 
     def all(self, dim: int | None = None) -> Tensor:
         """1.0 if every element (along ``dim``) is non-zero, else 0.0.
@@ -347,12 +438,16 @@ class Tensor:
         """
         zero = self.zeros((1,))
         # eq(eq(x, 0), 0) is 1.0 exactly where x is non-zero
-        nonzero = self.f.eq_zip(self.f.eq_zip(self.detach(), zero), zero)
+        nonzero = self.backend.eq_zip(self.backend.eq_zip(self.detach(), zero), zero)
         if dim is None:
-            return self.f.mul_reduce(nonzero._reshape((self.size,)), 0)
-        return self.f.mul_reduce(nonzero, self._dim("all", dim))
+            return self.backend.mul_reduce(nonzero._reshape((self.size,)), 0)
+        return self.backend.mul_reduce(nonzero, self._dim("all", dim))
 
     def _dim(self, op: str, dim: int) -> int:
+        if not is_integer(dim):
+            raise ArgumentTypeError(
+                f"{op}: dim must be an integer, got {dim!r} ({type(dim).__name__})"
+            )
         if not -self.dims <= dim < self.dims:
             raise IndexingError(
                 f"{op}: dim {dim} is out of range for a tensor of shape {self.shape}"
@@ -387,9 +482,14 @@ class Tensor:
             [5.00]
             [7.00]]
         """
-        if dim is None:
-            return Max.apply(self.contiguous().view(self.size), dim=0)
-        return Max.apply(self, dim=self._dim("max", dim))
+        flat = self.contiguous().view(self.size) if dim is None else self
+        dim = 0 if dim is None else self._dim("max", dim)
+        if flat.shape[dim] == 0:
+            raise ShapeError(
+                f"max: the maximum of no numbers is undefined: dim {dim} of shape "
+                f"{self.shape} has size 0 (NumPy and PyTorch refuse it too)"
+            )
+        return Max.apply(flat, dim=dim)
 
     def exp(self) -> Tensor:
         """Element-wise ``e^x``."""
@@ -415,6 +515,8 @@ class Tensor:
         """
         if len(order) == 1 and isinstance(order[0], Sequence):
             order = tuple(order[0])
+        if not all(is_integer(o) for o in order):
+            raise ArgumentTypeError(f"permute: the order must be integers, got {order!r}")
         # TensorData.permute rejects an order that is not a permutation.
         return Permute.apply(self, order=tuple(int(o) for o in order))
 
@@ -433,8 +535,8 @@ class Tensor:
         """
         if len(shape) == 1 and isinstance(shape[0], Sequence):
             shape = tuple(shape[0])
-        shape = tuple(int(s) for s in shape)
-        size = int(np.prod(shape)) if shape else 1
+        shape = check_sizes("view", shape)
+        size = _size(shape) if shape else 1
         if size != self.size:
             raise ShapeError(
                 f"view: cannot view a tensor of shape {self.shape} ({self.size} elements) "
@@ -448,9 +550,10 @@ class Tensor:
         return View.apply(self, shape=shape)
 
     def _reshape(self, shape: builtins.tuple[int, ...]) -> Tensor:
-        storage, _, _ = self.tuple()
+        storage, _, _ = self.kernel_args()
         offset = self._tensor.index((0,) * self.dims) if self.size else 0
-        return self._new(TensorData(storage[offset:], shape, strides_from_shape(shape)))
+        view = TensorData(storage[offset:], shape, strides_from_shape(shape), self._tensor.version)
+        return self._new(view)
 
     def contiguous(self) -> Tensor:
         """A row-major copy (or the tensor itself when it already is row-major)."""
@@ -514,12 +617,21 @@ def from_numpy(array: npt.ArrayLike, backend: TensorBackend | None = None) -> Te
     >>> from_numpy(np.arange(3.0)).shape
     (3,)
     """
-    a = np.array(array, dtype=np.float64)
+    a = np.asarray(array)
+    if a.dtype.kind not in "biuf":
+        raise ArgumentTypeError(
+            f"from_numpy: needs an array of real numbers, got dtype {a.dtype} "
+            f"({np.array2string(a.reshape(-1)[:3], threshold=3)}...)"
+        )
+    a = np.array(a, dtype=np.float64)
     return Tensor(TensorData(a.reshape(-1), a.shape), backend=backend)
 
 
-def _shape(shape: Sequence[int] | int) -> tuple[int, ...]:
-    return (int(shape),) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
+def _size(shape: tuple[int, ...]) -> int:
+    size = 1
+    for s in shape:
+        size *= s
+    return size
 
 
 def zeros(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> Tensor:
@@ -530,8 +642,8 @@ def zeros(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> T
         [0.00 0.00]
         [0.00 0.00]]
     """
-    shape = _shape(shape)
-    return Tensor(TensorData(np.zeros(int(np.prod(shape))), shape), backend=backend)
+    shape = check_sizes("zeros", shape)
+    return Tensor(TensorData(np.zeros(_size(shape)), shape), backend=backend)
 
 
 def ones(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> Tensor:
@@ -540,8 +652,8 @@ def ones(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> Te
     >>> ones(3)
     [1.00 1.00 1.00]
     """
-    shape = _shape(shape)
-    return Tensor(TensorData(np.ones(int(np.prod(shape))), shape), backend=backend)
+    shape = check_sizes("ones", shape)
+    return Tensor(TensorData(np.ones(_size(shape)), shape), backend=backend)
 
 
 def rand(
@@ -564,8 +676,8 @@ def rand(
     1.0
 
     """
-    shape = _shape(shape)
-    values = rng.generator(seed).random(int(np.prod(shape)))
+    shape = check_sizes("rand", shape)
+    values = rng.generator(seed).random(_size(shape))
     t = Tensor(TensorData(values, shape), backend=backend)
     return t.requires_grad_(requires_grad)
 

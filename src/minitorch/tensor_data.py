@@ -13,15 +13,14 @@ and compiled once below (``*_jit``) for every Numba kernel to import.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Sequence
 from typing import TypeAlias
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
-from .errors import ArgumentError, IndexingError, ShapeError
+from .errors import ArgumentError, ArgumentTypeError, IndexingError, ShapeError
+from .jit import njit
 
 Storage: TypeAlias = npt.NDArray[np.float64]
 OutIndex: TypeAlias = npt.NDArray[np.int64]
@@ -87,7 +86,7 @@ def broadcast_index(big_index: Index, big_shape: Shape, shape: Shape, out_index:
 
 
 # Compiled once, here; every Numba kernel imports these (LLVM inlines the calls).
-_inline = numba.njit(cache=True)
+_inline = njit(cache=True)
 index_to_position_jit = _inline(index_to_position)
 to_index_jit = _inline(to_index)
 broadcast_index_jit = _inline(broadcast_index)
@@ -139,6 +138,68 @@ def strides_from_shape(shape: UserShape) -> tuple[int, ...]:
     return tuple(strides)
 
 
+def is_integer(value: object) -> bool:
+    """Whether ``value`` is an integer (Python's or NumPy's; ``True`` and ``2.0`` are not).
+
+    >>> is_integer(3), is_integer(np.int64(3)), is_integer(3.0), is_integer(True)
+    (True, True, False, False)
+    """
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def check_sizes(op: str, shape: object) -> tuple[int, ...]:
+    """``shape`` as a tuple of ints, or the library's typed error naming ``op`` and the value.
+
+    >>> check_sizes("zeros", (2, np.int64(3)))
+    (2, 3)
+    >>> check_sizes("zeros", (2.7, 3))
+    Traceback (most recent call last):
+    ...
+    minitorch.errors.ArgumentTypeError: zeros: sizes must be integers, got 2.7 (float) in shape (2.7, 3)
+    >>> check_sizes("zeros", (-1, 3))
+    Traceback (most recent call last):
+    ...
+    minitorch.errors.ShapeError: zeros: sizes must not be negative, got shape (-1, 3)
+    """
+    if is_integer(shape):
+        shape = (shape,)
+    if not isinstance(shape, Sequence | np.ndarray) or isinstance(shape, str):
+        raise ArgumentTypeError(
+            f"{op}: a shape is an integer or a sequence of integers, got {shape!r}"
+        )
+    sizes = tuple(shape)
+    for size in sizes:
+        if not is_integer(size):
+            raise ArgumentTypeError(
+                f"{op}: sizes must be integers, got {size!r} ({type(size).__name__}) "
+                f"in shape {sizes!r}"
+            )
+    out = tuple(int(s) for s in sizes)
+    if any(s < 0 for s in out):
+        raise ShapeError(f"{op}: sizes must not be negative, got shape {out}")
+    return out
+
+
+class Version:
+    """How many times a storage was written in place; shared by every view of it.
+
+    A Function that saves a tensor for its backward records this number, and
+    the backward pass refuses to run if it changed (as PyTorch's version counter).
+
+    >>> v = Version(); v.bump(); v.count
+    1
+    """
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def bump(self) -> None:
+        """Record one more in-place write."""
+        self.count += 1
+
+
 def _prod(shape: UserShape) -> int:
     size = 1
     for s in shape:
@@ -169,19 +230,20 @@ class TensorData:
     strides: tuple[int, ...]
     dims: int
     size: int
+    version: Version
 
     def __init__(
         self,
         storage: Sequence[float] | Storage,
         shape: UserShape,
         strides: UserStrides | None = None,
+        version: Version | None = None,
     ) -> None:
+        self.version = Version() if version is None else version
         self._storage = np.ascontiguousarray(storage, dtype=np.float64).reshape(-1)
-        shape = tuple(int(s) for s in shape)
+        shape = check_sizes("tensor", shape)
         if len(shape) > MAX_DIMS:
             raise ShapeError(f"tensor: at most {MAX_DIMS} dimensions, got shape {shape}")
-        if any(s < 0 for s in shape):
-            raise ShapeError(f"tensor: sizes must not be negative, got shape {shape}")
         strides = strides_from_shape(shape) if strides is None else tuple(int(s) for s in strides)
         if len(strides) != len(shape):
             raise ShapeError(
@@ -227,9 +289,17 @@ class TensorData:
         ...
         minitorch.errors.IndexingError: index: index (2, 0) is out of range for shape (2, 3): dimension 0 must be in [0, 2)
         """
-        if isinstance(index, int | np.integer):
-            index = (int(index),)
+        if is_integer(index):
+            index = (int(index),)  # type: ignore[arg-type]
+        if not isinstance(index, Sequence | np.ndarray) or isinstance(index, str):
+            raise ArgumentTypeError(f"index: an index is a tuple of integers, got {index!r}")
         index = tuple(index)
+        for i in index:
+            if not is_integer(i):
+                raise ArgumentTypeError(
+                    f"index: indices must be integers, got {i!r} ({type(i).__name__}) "
+                    f"in index {index!r}"
+                )
         if len(index) != self.dims:
             raise IndexingError(
                 f"index: index {index} has {len(index)} entries but the tensor has shape "
@@ -254,14 +324,6 @@ class TensorData:
             to_index(ordinal, self._shape, out)
             yield tuple(int(i) for i in out)
 
-    def sample(self) -> tuple[int, ...]:
-        """Return a random valid index.
-
-        >>> TensorData(np.zeros(6), (2, 3)).sample() in set(TensorData(np.zeros(6), (2, 3)).indices())
-        True
-        """
-        return tuple(random.randrange(s) for s in self.shape)
-
     def get(self, key: int | UserIndex) -> float:
         """Return the element at ``key``.
 
@@ -278,14 +340,18 @@ class TensorData:
         5.0
         """
         self._storage[self.index(key)] = value
+        self.version.bump()
 
-    def tuple(self) -> tuple[Storage, Shape, Strides]:
+    def kernel_args(self) -> tuple[Storage, Shape, Strides]:
         """Return ``(storage, shape, strides)`` as arrays, the arguments of every kernel.
 
-        >>> [a.tolist() for a in TensorData([1.0, 2.0], (2, 1)).tuple()]
+        >>> [a.tolist() for a in TensorData([1.0, 2.0], (2, 1)).kernel_args()]
         [[1.0, 2.0], [2, 1], [1, 1]]
         """
         return self._storage, self._shape, self._strides
+
+    # The former name, kept while code outside this module still calls it.
+    tuple = kernel_args
 
     def permute(self, *order: int) -> TensorData:
         """Return a view with the dimensions reordered; ``order[d]`` is the old dimension.
@@ -297,6 +363,8 @@ class TensorData:
         ...
         minitorch.errors.ArgumentError: permute: order (0, 0) is not a permutation of (0, 1) for a tensor of shape (2, 3)
         """
+        if not all(is_integer(o) for o in order):
+            raise ArgumentTypeError(f"permute: the order must be integers, got {order!r}")
         order = tuple(int(o) for o in order)
         if sorted(order) != list(range(self.dims)):
             raise ArgumentError(
@@ -307,6 +375,7 @@ class TensorData:
             self._storage,
             tuple(self.shape[o] for o in order),
             tuple(self.strides[o] for o in order),
+            self.version,
         )
 
     def to_string(self) -> str:

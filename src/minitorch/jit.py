@@ -1,0 +1,250 @@
+"""Compiling kernels with Numba: a disk cache that is never stale and never fatal, and one launcher.
+
+Every compiled function of the library is made here, by :func:`njit` (Numba's
+``njit`` with the same options), and every parallel kernel is started by
+:func:`launch`. Three things differ from calling Numba directly:
+
+- **The cache is keyed on the library's sources.** Numba checks only the file
+  that defines a function, but a kernel in ``fast_ops.py`` inlines the scalar
+  functions of ``operators.py`` and the index math of ``tensor_data.py``: a
+  reader who edits ``operators.py`` (as the book invites) would run the old
+  kernels. Here a cached kernel is valid only for the exact bytes of every file
+  in ``KERNEL_SOURCES``; any edit recompiles.
+- **No cache is not an error.** Where no cache directory is writable (a
+  read-only install with a read-only home), Numba refuses ``cache=True`` at
+  import. Here the kernels compile in memory and a :class:`CacheWarning` says
+  so, once. A damaged cache file (truncated, or a disk that filled up while it
+  was written) is dropped and the kernel recompiled, with the same warning.
+- **Small work, and forked processes, run on the calling thread.**
+  :func:`launch` runs a parallel kernel's one-thread twin (the same code
+  compiled without ``parallel``) when the work is small, where waking the
+  other threads costs more than the work, and in a process made by ``fork``.
+  GNU OpenMP, Numba's default threading layer here, cannot start threads in
+  the child of a process that used it (the child prints "fork() called from a
+  process already using GNU OpenMP" and a pool of workers never returns); a
+  forked child therefore computes on one thread, as PyTorch's data-loader
+  workers do, and OpenMP keeps its speed in the parent.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import os
+import threading
+import types
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numba
+from numba.core import caching
+
+from .errors import CacheWarning
+
+# The files whose code a compiled kernel can contain: a kernel cached under one
+# version of any of them is not used under another.
+KERNEL_SOURCES = ("operators.py", "tensor_data.py", "fast_ops.py", "fast_conv.py", "jit.py")
+PACKAGE = Path(__file__).resolve().parent
+
+# Least work (elements, or multiply-adds) worth running on more than one thread:
+# a 2 x 3 addition was measured at 0.6 ms on two threads and 0.04 ms on one.
+PARALLEL_WORK = 2**17
+
+
+@functools.cache
+def _library_stamp(package: Path, own_file: str) -> str:
+    """A digest of the kernel sources in ``package`` and of ``own_file``: equal when none changed.
+
+    Read once per process, when the first kernel is defined (at import), so that
+    the stamp describes the code this process loaded even if a file is edited
+    while it runs; a kernel compiled from old code is never saved as new.
+
+    >>> _library_stamp(PACKAGE, __file__) == _library_stamp(PACKAGE, __file__)
+    True
+    """
+    digest = hashlib.sha256()
+    paths = sorted({*(package / name for name in KERNEL_SOURCES), Path(own_file).resolve()})
+    for path in paths:
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            digest.update(path.name.encode() + b"\0missing")
+    return digest.hexdigest()
+
+
+class _LibraryStamp:
+    """A cache locator whose freshness stamp covers the library's kernel sources."""
+
+    _py_file: str
+
+    def get_source_stamp(self) -> str:
+        return _library_stamp(PACKAGE, self._py_file)
+
+
+class _UserProvidedLocator(_LibraryStamp, caching.UserProvidedCacheLocator):
+    """``NUMBA_CACHE_DIR``, when the user set it."""
+
+
+class _InTreeLocator(_LibraryStamp, caching.InTreeCacheLocator):
+    """``__pycache__`` beside the source, when it is writable."""
+
+
+class _UserWideLocator(_LibraryStamp, caching.UserWideCacheLocator):
+    """The user's cache directory (``~/.cache/numba``), for a read-only install."""
+
+
+class _LibraryCacheImpl(caching.CompileResultCacheImpl):
+    _locator_classes = [_UserProvidedLocator, _InTreeLocator, _UserWideLocator]
+
+
+_warned: set[str] = set()
+_warn_lock = threading.Lock()
+
+
+def _warn_once(reason: str, message: str) -> None:
+    """Issue a :class:`CacheWarning` the first time a ``reason`` occurs in this process."""
+    with _warn_lock:
+        if reason in _warned:
+            return
+        _warned.add(reason)
+    warnings.warn(message, CacheWarning, stacklevel=3)
+
+
+class _LibraryCache(caching.FunctionCache):
+    """Numba's function cache with the library's stamp, surviving damaged files and full disks."""
+
+    _impl_class = _LibraryCacheImpl
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception as error:  # a truncated or foreign file: any unpickling error
+            _warn_once(
+                "damaged",
+                f"minitorch: a damaged kernel cache file in {self._cache_path} was "
+                f"dropped and the kernel recompiled ({type(error).__name__}: {error})",
+            )
+            self._drop_files()
+            return None
+
+    def save_overload(self, sig: Any, data: Any) -> None:
+        try:
+            super().save_overload(sig, data)
+        except Exception as error:  # a full disk, a file that vanished, a damaged index
+            _warn_once(
+                "unsaved",
+                f"minitorch: could not write a compiled kernel to {self._cache_path} "
+                f"({type(error).__name__}: {error}); it stays in memory for this process",
+            )
+            self._drop_files()
+
+    def _drop_files(self) -> None:
+        """Remove this function's index and data files, so the next save starts afresh."""
+        base = self._cache_file._index_name.removesuffix(".nbi")
+        for path in Path(self._cache_path).glob(f"{base}.*"):
+            path.unlink(missing_ok=True)
+
+
+def njit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Numba's ``njit(**options)``, with ``cache=True`` meaning the library's cache.
+
+    Use it as Numba's: ``tensor_map = njit(parallel=True, cache=True)(_tensor_map)``.
+    With ``NUMBA_DISABLE_JIT=1`` the function is returned as it is.
+
+    >>> double = njit(cache=True)(lambda x: 2 * x)
+    >>> double(21)
+    42
+    """
+    cache = options.pop("cache", False)
+
+    def compile_function(fn: Callable[..., Any]) -> Any:
+        dispatcher = numba.njit(**options)(fn)
+        if not cache or not isinstance(dispatcher, numba.core.dispatcher.Dispatcher):
+            return dispatcher
+        if not os.path.isfile(inspect.getfile(fn)):
+            return dispatcher  # typed at a prompt or in a doctest: no file to cache beside
+        try:
+            dispatcher._cache = _LibraryCache(fn)  # type: ignore[attr-defined]
+        except RuntimeError:  # "no locator available": no writable cache directory
+            _warn_once(
+                "no-cache",
+                "minitorch: no writable cache directory (the install, ~/.cache and "
+                "NUMBA_CACHE_DIR are read-only), so kernels are compiled in memory in "
+                "each process; set NUMBA_CACHE_DIR to a writable directory to keep them",
+            )
+        return dispatcher
+
+    return compile_function
+
+
+# --- launching kernels -----------------------------------------------------
+
+_forked = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+_serial_twins: dict[int, Any] = {}
+
+
+def serial_twin(kernel: Any) -> Any:
+    """The kernel's code compiled without ``parallel`` (its ``prange`` a plain ``range``).
+
+    Compiled on first use with the kernel's other options and cached beside it
+    under its own name, so the two never share a cache entry.
+    """
+    twin = _serial_twins.get(id(kernel))
+    if twin is not None:
+        return twin
+    py_func = getattr(kernel, "py_func", kernel)
+    options = dict(getattr(kernel, "targetoptions", {}))
+    options.pop("parallel", None)
+    options.pop("nopython", None)
+    # A copy of the function under another name: Numba names cache files after it.
+    serial = types.FunctionType(
+        py_func.__code__,
+        py_func.__globals__,
+        py_func.__name__ + "_serial",
+        py_func.__defaults__,
+        py_func.__closure__,
+    )
+    serial.__qualname__ = py_func.__qualname__ + "_serial"
+    cached = getattr(kernel, "_cache", None) is not None and not isinstance(
+        kernel._cache, caching.NullCache
+    )
+    twin = njit(cache=cached, **options)(serial) if py_func is not kernel else kernel
+    _serial_twins[id(kernel)] = twin
+    return twin
+
+
+def launch(kernel: Any, work: int, *args: Any) -> None:
+    """Run the parallel ``kernel(*args)``, on this thread when ``work`` is small or after a fork.
+
+    Args:
+        kernel: a kernel compiled with ``njit(parallel=True, ...)``.
+        work: how much the call computes (elements, or multiply-adds), compared
+            with ``PARALLEL_WORK``.
+        *args: the kernel's arguments.
+
+    >>> import numpy as np
+    >>> def fill(out):
+    ...     for i in numba.prange(len(out)):
+    ...         out[i] = i
+    >>> out = np.zeros(3)
+    >>> launch(njit(parallel=True)(fill), 3, out)
+    >>> out.tolist()
+    [0.0, 1.0, 2.0]
+
+    """
+    if work >= PARALLEL_WORK and not _forked:
+        kernel(*args)
+    else:
+        serial_twin(kernel)(*args)
