@@ -1,22 +1,23 @@
 """Sphinx configuration for the book: MyST-NB pages in book/, executed at every build.
 
 Build with ``nox -s docs`` (or ``sphinx-build -b html -W --keep-going -n . _build/html``).
-Every code cell runs; a cell that raises fails the build and names its page and cell.
+Every code cell runs; a cell that raises fails the build, which ends with a
+summary naming its page, cell and error.
+
+This file only configures. The code that runs during a build (event handlers)
+is the extension ``minitorch_book`` in book/sphinxext/, registered by name below.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import os
-import shutil
+import sys
 from pathlib import Path
-from typing import Any
-
-from sphinx.application import Sphinx
 
 ROOT = Path(__file__).resolve().parent
-SRC = ROOT / "src" / "minitorch"
+# The book's own extension (book/sphinxext/minitorch_book.py) is imported by name.
+sys.path.insert(0, str(ROOT / "book" / "sphinxext"))
 
 # Each page's kernel gives Numba two threads (`sphinx-build -j auto` runs pages
 # side by side). Kernels inherit these, so a bare sphinx-build acts like `nox -s docs`.
@@ -51,6 +52,8 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx_copybutton",
     "sphinx_design",
+    # The book's event handlers (book/sphinxext/minitorch_book.py).
+    "minitorch_book",
 ]
 
 # --- MyST and MyST-NB -------------------------------------------------------
@@ -127,95 +130,3 @@ nitpick_ignore_regex = [
 ]
 # IPython's display protocol, which Figure implements; documented by IPython.
 nitpick_ignore = [("py:meth", "_repr_mimebundle_")]
-
-
-def _source_files() -> list[str]:
-    return sorted(str(p) for p in SRC.rglob("*.py"))
-
-
-def _depend_on_library(app: Sphinx, docname: str, source: list[str]) -> None:
-    """Record every library source file as a dependency of each page.
-
-    Pages execute library code, so an edit in src/ must re-execute them.
-    Sphinx compares each dependency's mtime with the page's last read and
-    re-reads (hence re-executes) the page when a dependency is newer.
-    """
-    for path in _source_files():
-        app.env.note_dependency(path)
-
-
-def _offer_notebook_download(
-    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
-) -> None:
-    """Publish each executed page as .ipynb next to its source, for the download button.
-
-    sphinx-book-theme offers an .ipynb download only when launch buttons
-    (Binder, Colab) are configured; the book has none, so it publishes the
-    notebook MyST-NB executed (outputs included) itself. Runs before the
-    theme builds its header buttons (priority 501).
-    """
-    if doctree is None or "kernelspec" not in app.env.metadata.get(pagename, {}):
-        return
-    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
-    if not executed.is_file():
-        return
-    published = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    published.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(executed, published)
-    context["ipynb_source"] = f"{pagename}.ipynb"
-
-
-def _compiled_function(module_name: str | None, target: str) -> str | None:
-    """The full name of the Python function behind a Numba dispatcher, if ``target`` is one."""
-    if not module_name:
-        return None
-    obj: Any = importlib.import_module(module_name)
-    for part in target.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    py_func = getattr(obj, "py_func", None)
-    if py_func is None:
-        return None
-    return f"{py_func.__module__}.{py_func.__qualname__}"
-
-
-def _resolve_library_name(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
-    """Resolve a docstring's reference to a library object by where it is defined.
-
-    Two forms that the Python domain does not resolve on its own:
-
-    - a re-exported name, ``minitorch.manual_seed``: the API reference documents
-      it once, in the module that defines it (``minitorch.rng.manual_seed``);
-    - a short name from another module, ``Tensor.max`` in ``minitorch.nn``:
-      resolved when exactly one documented object ends with that name;
-    - a compiled kernel, ``tensor_conv1d = numba.njit(...)(_tensor_conv1d)``:
-      autodoc cannot document a Numba dispatcher, so the reference goes to the
-      plain-Python function it compiles, which is documented.
-    """
-    if node.get("refdomain") != "py":
-        return None
-    domain = env.get_domain("py")
-    target = node.get("reftarget", "")
-    package, _, name = target.partition(".")
-    if package == "minitorch" and name and "." not in name:
-        obj = getattr(importlib.import_module(package), name, None)
-        defined_in = getattr(obj, "__module__", None)
-        if defined_in not in (None, package):
-            target = f"{defined_in}.{name}"
-    compiled = _compiled_function(node.get("py:module"), target)
-    if compiled is not None:
-        target = compiled
-    reftype = node["reftype"]
-    matches = domain.find_obj(env, node.get("py:module"), node.get("py:class"), target, reftype, 1)
-    if len(matches) != 1:
-        return None
-    fullname, _ = matches[0]
-    return domain.resolve_xref(env, node["refdoc"], app.builder, reftype, fullname, node, contnode)
-
-
-def setup(app: Sphinx) -> dict[str, bool]:
-    app.connect("missing-reference", _resolve_library_name)
-    app.connect("source-read", _depend_on_library)
-    app.connect("html-page-context", _offer_notebook_download)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -47,11 +47,14 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style with ruff and types with mypy on src/."""
+    """Check style with ruff, types with mypy, and that src/ imports only declared dependencies."""
     _install(session, "lint")
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "conf.py")
-    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py", "conf.py")
+    paths = ("src", "tests", "noxfile.py", "conf.py", "book/sphinxext")
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
     session.run("mypy")
+    # deptry: an import in src/ that no dependency of pyproject.toml provides fails.
+    session.run("deptry", "src")
 
 
 @nox.session(venv_backend="virtualenv")
