@@ -38,10 +38,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 from numba import prange
 
+from .jit import launch, njit
 from .tensor_data import Shape, Storage, Strides
 from .tensor_ops import (
     ConvGeometry,
@@ -64,10 +64,6 @@ _FASTMATH = {"reassoc", "contract"}
 QUADS = 16
 CHUNK = 512
 
-# Below this many multiply-adds a convolution runs on the calling thread only: it is
-# over before a second thread would pay for waking up.
-SERIAL_WORK = 1 << 20
-
 
 def _pack_input(
     input: Storage,
@@ -84,7 +80,7 @@ def _pack_input(
     groups, batch, channels, height, width = input_shape
     span_h, span_w = span
     padded = np.zeros(groups * batch * span_h * span_w * channels)
-    for gb in prange(groups * batch):
+    for gb in range(groups * batch):
         g = gb // batch
         b = gb - g * batch
         for j in range(max(0, offset[0]), min(span_h, height + offset[0])):
@@ -103,7 +99,7 @@ def _pack_input(
     return padded
 
 
-_pack_input_jit = numba.njit(parallel=True, cache=True)(_pack_input)
+_pack_input_jit = njit(cache=True)(_pack_input)
 
 
 def _pack_weight(
@@ -131,7 +127,7 @@ def _pack_weight(
         kh = tap // per_row
         first_kw = (tap - kh * per_row) * cells
         offsets[tap] = (kh * dilation[0] * span_w + first_kw * dilation[1]) * channels
-    for go in prange(groups * out_channels):
+    for go in range(groups * out_channels):
         g = go // out_channels
         o = go - g * out_channels
         for tap in range(taps):
@@ -151,7 +147,7 @@ def _pack_weight(
     return packed, offsets
 
 
-_pack_weight_jit = numba.njit(parallel=True, cache=True)(_pack_weight)
+_pack_weight_jit = njit(cache=True)(_pack_weight)
 
 
 def _block_dot(
@@ -219,7 +215,7 @@ def _block_dot(
         sums[at + m] += block[m]
 
 
-_block_dot_jit = numba.njit(inline="always", cache=True, fastmath=_FASTMATH)(_block_dot)
+_block_dot_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_block_dot)
 
 
 def _single_dot(
@@ -262,7 +258,7 @@ def _single_dot(
     sums[at + 4 * o + 3] += a3
 
 
-_single_dot_jit = numba.njit(inline="always", cache=True, fastmath=_FASTMATH)(_single_dot)
+_single_dot_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_single_dot)
 
 
 def _places(
@@ -305,7 +301,7 @@ def _places(
     return places
 
 
-_places_jit = numba.njit(cache=True)(_places)
+_places_jit = njit(cache=True)(_places)
 
 
 def _tensor_conv(
@@ -400,7 +396,7 @@ def _tensor_conv(
                 out[at + (o0 + c) * out_strides[2]] = sums[16 * (n // 4) + 4 * c + n % 4]
 
 
-tensor_conv = numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)(_tensor_conv)
+tensor_conv = njit(parallel=True, cache=True, fastmath=_FASTMATH)(_tensor_conv)
 
 
 def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
@@ -418,24 +414,17 @@ def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> 
     """
     if out.size == 0:
         return out
-    # multiply-adds: every output element sums in_channels x kernel-size products
-    work = out.size * (weight.size // max(1, weight.shape[0] * weight.shape[1]))
-    args = (*out.tuple(), *input.tuple(), *weight.tuple(), *geometry)
-    threads = numba.get_num_threads()
-    if work >= SERIAL_WORK or threads == 1:
-        tensor_conv(*args)
-        return out
-    numba.set_num_threads(1)
-    try:
-        tensor_conv(*args)
-    finally:
-        numba.set_num_threads(threads)
+    # Multiply-adds (every output element sums in_channels x kernel-size products),
+    # counted as an eighth of an element-wise operation each: they run 4 to a vector
+    # instruction, fused, so a second thread pays off only from about 1M of them.
+    work = out.size * input.shape[2] * weight.shape[3] * weight.shape[4] // 8
+    launch(tensor_conv, work, *out.tuple(), *input.tuple(), *weight.tuple(), *geometry)
     return out
 
 
 # The pooling loops of the plain backend, compiled: their planes run in parallel.
-max_pool_kernel = numba.njit(parallel=True, cache=True)(tensor_max_pool)
-max_pool_backward_kernel = numba.njit(parallel=True, cache=True)(tensor_max_pool_backward)
+max_pool_kernel = njit(parallel=True, cache=True)(tensor_max_pool)
+max_pool_backward_kernel = njit(parallel=True, cache=True)(tensor_max_pool_backward)
 
 
 def max_pool(
@@ -451,7 +440,8 @@ def max_pool(
     """
     out = input.zeros((*input.shape[:2], *out_size))
     where = np.empty(out.size, dtype=np.int64)
-    max_pool_kernel(*out.tuple(), where, *input.tuple(), *window)
+    work = out.size * window.kernel[0] * window.kernel[1]
+    launch(max_pool_kernel, work, *out.tuple(), where, *input.tuple(), *window)
     return out, where
 
 
@@ -464,5 +454,5 @@ def max_pool_backward(grad_output: Tensor, where: Indices, shape: Shape) -> Tens
     [0.0, 30.0, 0.0, 0.0]
     """
     grad = grad_output.zeros(tuple(shape))
-    max_pool_backward_kernel(*grad.tuple(), *grad_output.tuple(), where)
+    launch(max_pool_backward_kernel, grad_output.size, *grad.tuple(), *grad_output.tuple(), where)
     return grad
