@@ -152,7 +152,7 @@ def test_matmul_kernel_reads_strided_rows_of_b_itself(data: st.DataObject) -> No
     b = minitorch.tensor(np.swapaxes(b.to_numpy(), -1, -2).copy())
     b = b.permute(*range(b.dims - 2), b.dims - 1, b.dims - 2)
     out = minitorch.zeros(matmul_shape(a.shape, b.shape))
-    fast_ops.tensor_matrix_multiply(*out.tuple(), *a.tuple(), *b.tuple())
+    fast_ops.tensor_matrix_multiply(*out.kernel_args(), *a.kernel_args(), *b.kernel_args())
     assert_close(out, a.to_numpy() @ b.to_numpy())
 
 
@@ -263,7 +263,7 @@ def test_a_function_outside_the_tables_takes_an_uncached_kernel() -> None:
     op, kernel = fast_ops.map_kernel(lambda v: v * v)
     assert kernel is not fast_ops.tensor_map
     out = minitorch.zeros((3, 2), backend=FAST)
-    kernel(op, *out.tuple(), *x.permute(1, 0).tuple())
+    kernel(op, *out.kernel_args(), *x.permute(1, 0).kernel_args())
     assert out.to_numpy().tolist() == [[1.0, 16.0], [4.0, 25.0], [9.0, 36.0]]
 
 

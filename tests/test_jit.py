@@ -92,7 +92,7 @@ def test_the_serial_twin_computes_what_the_parallel_kernel_does() -> None:
     assert not twin.targetoptions.get("parallel")
     assert twin.py_func.__qualname__ == "_tensor_reduce_serial"  # its own cache files
     out = minitorch.zeros((1, 4))
-    twin(minitorch.fast_ops.ADD, *out.tuple(), *x.tuple(), 0)
+    twin(minitorch.fast_ops.ADD, *out.kernel_args(), *x.kernel_args(), 0)
     assert out.to_numpy().tolist() == [[12.0, 15.0, 18.0, 21.0]]
 
 

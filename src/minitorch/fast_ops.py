@@ -797,7 +797,7 @@ class FastOps:
         def fast_map(a: Tensor, out: Tensor | None = None) -> Tensor:
             if out is None:
                 out = _empty(a, a.shape)
-            launch(kernel, out.size, op, *out.tuple(), *a.tuple())
+            launch(kernel, out.size, op, *out.kernel_args(), *a.kernel_args())
             return out
 
         return fast_map
@@ -817,7 +817,7 @@ class FastOps:
 
         def fast_zip(a: Tensor, b: Tensor) -> Tensor:
             out = _empty(a, shape_broadcast(a.shape, b.shape))
-            launch(kernel, out.size, op, *out.tuple(), *a.tuple(), *b.tuple())
+            launch(kernel, out.size, op, *out.kernel_args(), *a.kernel_args(), *b.kernel_args())
             return out
 
         return fast_zip
@@ -840,7 +840,7 @@ class FastOps:
             out_shape = list(a.shape)
             out_shape[dim] = 1
             out = _empty(a, tuple(out_shape), fill=start)
-            launch(kernel, a.size, op, *out.tuple(), *a.tuple(), dim)
+            launch(kernel, a.size, op, *out.kernel_args(), *a.kernel_args(), dim)
             return out
 
         return fast_reduce
@@ -862,5 +862,5 @@ class FastOps:
             b = b.contiguous()
         out = _empty(a, matmul_shape(a.shape, b.shape))
         work = out.size * a.shape[-1]
-        launch(tensor_matrix_multiply, work, *out.tuple(), *a.tuple(), *b.tuple())
+        launch(tensor_matrix_multiply, work, *out.kernel_args(), *a.kernel_args(), *b.kernel_args())
         return out

@@ -203,7 +203,7 @@ class SimpleOps:
         def simple_map(a: Tensor, out: Tensor | None = None) -> Tensor:
             if out is None:
                 out = a.zeros(a.shape)
-            kernel(*out.tuple(), *a.tuple())
+            kernel(*out.kernel_args(), *a.kernel_args())
             return out
 
         return simple_map
@@ -224,7 +224,7 @@ class SimpleOps:
 
         def simple_zip(a: Tensor, b: Tensor) -> Tensor:
             out = a.zeros(shape_broadcast(a.shape, b.shape))
-            kernel(*out.tuple(), *a.tuple(), *b.tuple())
+            kernel(*out.kernel_args(), *a.kernel_args(), *b.kernel_args())
             return out
 
         return simple_zip
@@ -249,7 +249,7 @@ class SimpleOps:
             out_shape[dim] = 1
             out = a.zeros(tuple(out_shape))
             out._tensor._storage[:] = start
-            kernel(*out.tuple(), *a.tuple(), dim)
+            kernel(*out.kernel_args(), *a.kernel_args(), dim)
             return out
 
         return simple_reduce
@@ -265,7 +265,7 @@ class SimpleOps:
             [11.00]]
         """
         out = a.zeros(matmul_shape(a.shape, b.shape))
-        tensor_matrix_multiply(*out.tuple(), *a.tuple(), *b.tuple())
+        tensor_matrix_multiply(*out.kernel_args(), *a.kernel_args(), *b.kernel_args())
         return out
 
     @staticmethod

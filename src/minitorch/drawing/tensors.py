@@ -85,7 +85,7 @@ def draw_strides(
     """
     t = tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     p = t.permute(1, 0)
-    storage, _, _ = t.tuple()
+    storage, _, _ = t.kernel_args()
     tints = (ORANGE, BLUE)
     pairs = []
     for i, j in chosen:
