@@ -384,7 +384,7 @@ def _transpose(
         input.backend.conv(
             _split_channels(_spatial_slice(out, r, stride), groups),
             _split_channels(input, groups),
-            _spatial_slice5(swapped, k0, step, taps),
+            _spatial_slice(swapped, k0, step, taps),
             geometry,
         )
     return out
@@ -438,7 +438,7 @@ def _weight_gradient(
         if 0 in sliced.shape:
             continue
         input.backend.conv(
-            _spatial_slice5(taps_of, k0, step, None),
+            _spatial_slice(taps_of, k0, step),
             _swap12(_split_channels(sliced, groups)),
             values,
             geometry,
@@ -457,32 +457,24 @@ def _weight_phases(k: int, s: int, p: int, d: int) -> list[tuple[int, int, int, 
     return phases
 
 
-def _spatial_slice(t: Tensor, starts: tuple[int, ...], steps: tuple[int, ...]) -> Tensor:
-    """The view ``t[:, :, starts[0]::steps[0], ...]`` over the spatial dimensions (no copy)."""
-    if all(s == 1 for s in steps):
-        return t
-    shape, strides, offset = list(t.shape), list(t.strides), 0
-    for i, (start, step) in enumerate(zip(starts, steps, strict=True)):
-        d = 2 + i
-        offset += start * strides[d]
-        shape[d] = max(0, -(-(shape[d] - start) // step))
-        strides[d] *= step
-    storage = t._tensor._storage[offset:] if 0 not in shape else t._tensor._storage
-    return t._new(TensorData(storage, tuple(shape), tuple(strides)))
-
-
-def _spatial_slice5(
-    t: Tensor, starts: tuple[int, ...], steps: tuple[int, ...], counts: tuple[int, ...] | None
+def _spatial_slice(
+    t: Tensor,
+    starts: tuple[int, ...],
+    steps: tuple[int, ...],
+    counts: tuple[int, ...] | None = None,
 ) -> Tensor:
-    """As :func:`_spatial_slice` for a 5-D view, whose spatial dims are 3 and 4 (1D: only 4)."""
+    """The view ``t[..., starts[0]::steps[0], starts[1]::steps[1]]`` of the last dimensions.
+
+    ``counts`` cuts each to a length; the view shares ``t``'s storage.
+    """
     shape, strides, offset = list(t.shape), list(t.strides), 0
     for i, (start, step) in enumerate(zip(starts, steps, strict=True)):
-        d = 5 - len(starts) + i
+        d = t.dims - len(starts) + i
         offset += start * strides[d]
-        size = -(-(shape[d] - start) // step)
-        shape[d] = size if counts is None else counts[i]
+        shape[d] = max(0, -(-(shape[d] - start) // step)) if counts is None else counts[i]
         strides[d] *= step
-    return t._new(TensorData(t._tensor._storage[offset:], tuple(shape), tuple(strides)))
+    storage = t._tensor._storage
+    return t._new(TensorData(storage[offset:] if 0 not in shape else storage, shape, strides))
 
 
 def _pair(values: tuple[int, ...], fill: int) -> tuple[int, int]:
