@@ -862,7 +862,9 @@ class FastOps:
             b = b.contiguous()
         out = _empty(a, matmul_shape(a.shape, b.shape))
         work = out.size * a.shape[-1]
-        launch(tensor_matrix_multiply, work, *out.kernel_args(), *a.kernel_args(), *b.kernel_args())
+        launch(
+            tensor_matrix_multiply, work, *out.kernel_args(), *a.kernel_args(), *b.kernel_args()
+        )
         return out
 
     # The fused convolution and pooling kernels live in their own module (minitorch.fast_conv).
