@@ -9,6 +9,8 @@ Every function returns a :class:`Plot`, which a notebook shows as SVG only (so
 MyST-NB writes it to a file and shows an ``<img>``, as for the diagrams). The
 SVG is deterministic: no date, a fixed id salt, text kept as ``<text>``
 elements on a white background (legible in a dark theme), at least 11 pt.
+Every plot is at most 7 inches wide, so that a page column shows it at its
+natural size, where 11 pt is about 15 CSS pixels.
 
 matplotlib is used through its object interface (:class:`matplotlib.figure.Figure`),
 never ``pyplot``, so no global state or GUI backend is involved.
@@ -163,7 +165,7 @@ def training_curves(
             f"{len(test_accuracies)} accuracies"
         )
     per_epoch = len(batch_losses) / epochs
-    figure = _new(7.2, 3.0)
+    figure = _new(6.8, 3.0)
     with matplotlib.rc_context(STYLE):
         loss_axes, accuracy_axes = figure.subplots(1, 2, width_ratios=(3, 2))
         steps = np.arange(1, len(batch_losses) + 1) / per_epoch
@@ -277,7 +279,7 @@ def image_grid(
     alt: str,
     columns: int = 8,
     diverging: bool = False,
-    cell: float = 0.95,
+    cell: float = 0.85,
 ) -> Plot:
     """Small images in a grid, each with a title: digits in grey, or weights in blue and red.
 
