@@ -204,7 +204,7 @@ def draw_receptive_field(cell: int = 1) -> Drawn[FieldFacts]:
     for kernel, stride in FIELD_LAYERS:
         lengths.append((lengths[-1] - kernel) // stride + 1)
     # Fields from the top down, by the indexing rule: cells o read o * s ... o * s + k - 1.
-    fields = [(cell,)]
+    fields: list[tuple[int, ...]] = [(cell,)]
     for kernel, stride in reversed(FIELD_LAYERS):
         above = fields[0]
         fields.insert(0, tuple(range(above[0] * stride, above[-1] * stride + kernel)))
