@@ -488,3 +488,13 @@ def test_bad_arguments_get_typed_errors_not_truncation_or_foreign_errors() -> No
     assert minitorch.zeros((np.int64(2), 3)).view(np.int64(3), 2).shape == (3, 2)
     assert minitorch.zeros((0, 3)).max(1).shape == (0, 1)
     assert t[np.int64(1), 0] == 3.0
+
+
+def test_what_cannot_become_a_tensor_is_a_typed_type_error() -> None:
+    for data, name in (("ab", "str"), ([None], "NoneType"), ([1.0, "a"], "str")):
+        with pytest.raises(TypeError, match=f"tensor: cannot make a tensor from {name}") as caught:
+            minitorch.tensor(data)
+        assert isinstance(caught.value, MiniTorchError)
+    with pytest.raises(TypeError, match="iter: a Tensor is not iterable") as caught:
+        list(minitorch.tensor([1.0]))
+    assert isinstance(caught.value, MiniTorchError)

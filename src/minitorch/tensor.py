@@ -184,7 +184,9 @@ class Tensor:
         return self.shape[0]
 
     def __iter__(self) -> Any:
-        raise TypeError("Tensor is not iterable; index it with t[i, j] or use to_numpy()")
+        raise ArgumentTypeError(
+            "iter: a Tensor is not iterable; index it with t[i, j] or use to_numpy()"
+        )
 
     def __bool__(self) -> bool:
         """The truth of a one-element tensor's value, as in PyTorch; any other size raises.
@@ -408,7 +410,7 @@ class Tensor:
 
     def __matmul__(self, b: Tensor) -> Tensor:
         if not isinstance(b, Tensor):
-            raise TypeError(f"matmul: needs two tensors, got {type(b).__name__}")
+            raise ArgumentTypeError(f"matmul: needs two tensors, got {type(b).__name__}")
         if self.dims < 2 or b.dims < 2:
             raise ShapeError(
                 f"matmul: both operands need at least 2 dimensions, got shapes "
@@ -576,7 +578,7 @@ def _flatten(data: Any, op: str) -> tuple[list[float], tuple[int, ...]]:
     if isinstance(data, np.ndarray):
         return data.astype(np.float64).reshape(-1).tolist(), tuple(data.shape)
     if not isinstance(data, Sequence | Iterable) or isinstance(data, str):
-        raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}")
+        raise ArgumentTypeError(f"{op}: cannot make a tensor from {type(data).__name__}")
     items = list(data)
     if not items:
         return [], (0,)
