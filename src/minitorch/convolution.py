@@ -73,9 +73,7 @@ def conv1d(
     >>> from minitorch import tensor
     >>> x, w = tensor([[[1, 2, 3, 4, 5, 6]]]), tensor([[[5, 2, 3]]])
     >>> conv1d(x, w, padding=((0, 2),))
-    [
-        [
-            [18.00 28.00 38.00 48.00 37.00 30.00]]]
+    [[[18.00 28.00 38.00 48.00 37.00 30.00]]]
     >>> conv1d(x, w, stride=2).shape, conv1d(x, w, padding="same").shape
     ((1, 1, 2), (1, 1, 6))
     >>> conv1d(x, tensor([[[1], [2]]]))
@@ -118,10 +116,7 @@ def conv2d(
     >>> from minitorch import tensor
     >>> image = tensor([[[[1, 2, 3], [4, 5, 6]]]])
     >>> conv2d(image, tensor([[[[1, 1], [1, 1]]]]))  # the sum of each 2 x 2 window
-    [
-        [
-            [
-                [12.00 16.00]]]]
+    [[[[12.00 16.00]]]]
     >>> conv2d(image, tensor([[[[1, 1], [1, 1]]]]), padding=1, stride=2).shape
     (1, 1, 2, 2)
 
@@ -163,9 +158,7 @@ def conv_transpose1d(
 
     >>> from minitorch import tensor
     >>> conv_transpose1d(tensor([[[1, 10]]]), tensor([[[1, 2, 3]]]), stride=2)
-    [
-        [
-            [1.00 2.00 13.00 20.00 30.00]]]
+    [[[ 1.00  2.00 13.00 20.00 30.00]]]
 
     """
     return _transposed(

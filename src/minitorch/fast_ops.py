@@ -779,9 +779,8 @@ class FastOps:
     >>> backend = TensorBackend(FastOps)
     >>> x = tensor([[1.0, 2.0], [3.0, 4.0]], backend=backend)
     >>> backend.add_reduce(backend.neg_map(x), 1)
-    [
-        [-3.00]
-        [-7.00]]
+    [[-3.00]
+     [-7.00]]
     """
 
     @staticmethod
@@ -809,9 +808,8 @@ class FastOps:
         >>> from minitorch import tensor, TensorBackend
         >>> b = TensorBackend(FastOps)
         >>> FastOps.zip(operators.mul)(tensor([[1.0], [2.0]], backend=b), tensor([3.0, 4.0], backend=b))
-        [
-            [3.00 4.00]
-            [6.00 8.00]]
+        [[3.00 4.00]
+         [6.00 8.00]]
         """
         op, kernel = zip_kernel(fn)
 
@@ -831,8 +829,7 @@ class FastOps:
         >>> from minitorch import tensor, TensorBackend
         >>> total = FastOps.reduce(operators.add, 0.0)
         >>> total(tensor([[1.0, 2.0], [3.0, 4.0]], backend=TensorBackend(FastOps)), 0)
-        [
-            [4.00 6.00]]
+        [[4.00 6.00]]
         """
         op, kernel = reduce_kernel(fn)
 
@@ -855,8 +852,7 @@ class FastOps:
         >>> from minitorch import tensor, TensorBackend
         >>> b = TensorBackend(FastOps)
         >>> FastOps.matrix_multiply(tensor([[1.0, 2.0]], backend=b), tensor([[3.0], [4.0]], backend=b))
-        [
-            [11.00]]
+        [[11.00]]
         """
         if b.shape[-1] > 1 and b.strides[-1] != 1:
             b = b.contiguous()

@@ -124,13 +124,9 @@ def max_pool1d(
 
     >>> from minitorch import tensor
     >>> max_pool1d(tensor([[[1.0, 5.0, 2.0, 0.0, 3.0]]]), 2)
-    [
-        [
-            [5.00 2.00]]]
+    [[[5.00 2.00]]]
     >>> max_pool1d(tensor([[[1.0, 5.0, 2.0, 0.0, 3.0]]]), 2, ceil_mode=True)
-    [
-        [
-            [5.00 2.00 3.00]]]
+    [[[5.00 2.00 3.00]]]
 
     """
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -152,10 +148,7 @@ def max_pool2d(
     >>> from minitorch import tensor
     >>> x = tensor([[[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]]])
     >>> max_pool2d(x, 2)
-    [
-        [
-            [
-                [6.00 8.00]]]]
+    [[[[6.00 8.00]]]]
     >>> max_pool2d(x, 3, stride=1, padding=1).shape
     (1, 1, 2, 4)
 
@@ -188,13 +181,9 @@ def avg_pool1d(
 
     >>> from minitorch import tensor
     >>> avg_pool1d(tensor([[[1.0, 2.0, 3.0, 4.0]]]), 2)
-    [
-        [
-            [1.50 3.50]]]
+    [[[1.50 3.50]]]
     >>> avg_pool1d(tensor([[[1.0, 2.0, 3.0]]]), 2, padding=1, count_include_pad=False)
-    [
-        [
-            [1.00 2.50]]]
+    [[[1.00 2.50]]]
 
     """
     return _avg_pool(
@@ -216,10 +205,7 @@ def avg_pool2d(
 
     >>> from minitorch import tensor
     >>> avg_pool2d(tensor([[[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]]]), 2)
-    [
-        [
-            [
-                [3.50 5.50]]]]
+    [[[[3.50 5.50]]]]
 
     """
     return _avg_pool(
@@ -238,10 +224,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntOrTuple) -> Tensor:
 
     >>> from minitorch import tensor
     >>> adaptive_avg_pool2d(tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]]), 1)
-    [
-        [
-            [
-                [3.50]]]]
+    [[[[3.50]]]]
 
     """
     op = "adaptive_avg_pool2d"
@@ -424,8 +407,7 @@ def max(input: Tensor, dim: int) -> Tensor:
 
     >>> from minitorch import tensor
     >>> max(tensor([[1.0, 9.0, 3.0]]), 1)
-    [
-        [9.00]]
+    [[9.00]]
     """
     return input.max(_check_dim("max", input, dim))
 
@@ -438,9 +420,8 @@ def argmax(input: Tensor, dim: int) -> Tensor:
 
     >>> from minitorch import tensor
     >>> argmax(tensor([[1.0, 9.0, 3.0], [4.0, 0.0, 2.0]]), 1)
-    [
-        [0.00 1.00 0.00]
-        [1.00 0.00 0.00]]
+    [[0.00 1.00 0.00]
+     [1.00 0.00 0.00]]
     """
     dim = _check_dim("argmax", input, dim)
     return input == input.max(dim)
@@ -455,8 +436,7 @@ def softmax(input: Tensor, dim: int) -> Tensor:
 
     >>> from minitorch import tensor
     >>> softmax(tensor([[1000.0, 1000.0]]), 1)
-    [
-        [0.50 0.50]]
+    [[0.50 0.50]]
     """
     dim = _check_dim("softmax", input, dim)
     # The shift cancels exactly, so its gradient is zero: detach it and save the work.
@@ -473,8 +453,7 @@ def logsoftmax(input: Tensor, dim: int) -> Tensor:
 
     >>> from minitorch import tensor
     >>> logsoftmax(tensor([[0.0, 1000.0]]), 1)
-    [
-        [-1000.00 0.00]]
+    [[-1000.00     0.00]]
     """
     dim = _check_dim("logsoftmax", input, dim)
     shifted = input - input.max(dim).detach()
@@ -498,9 +477,8 @@ def dropout(input: Tensor, rate: float, training: bool = True, seed: int | None 
     >>> from minitorch import ones
     >>> x = ones((2, 4))
     >>> dropout(x, 0.5, seed=0)
-    [
-        [2.00 0.00 0.00 0.00]
-        [2.00 2.00 2.00 2.00]]
+    [[2.00 0.00 0.00 0.00]
+     [2.00 2.00 2.00 2.00]]
     >>> dropout(x, 0.5, training=False) is x
     True
 
@@ -528,9 +506,8 @@ def one_hot(labels: Labels, classes: int, backend: TensorBackend | None = None) 
         backend: the result's backend (the fast one by default).
 
     >>> one_hot([2, 0], 3)
-    [
-        [0.00 0.00 1.00]
-        [1.00 0.00 0.00]]
+    [[0.00 0.00 1.00]
+     [1.00 0.00 0.00]]
 
     """
     values = _label_values("one_hot", labels, classes)

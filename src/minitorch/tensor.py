@@ -173,7 +173,28 @@ class Tensor:
         self._tensor.set(key, value)
 
     def __repr__(self) -> str:
-        return self._tensor.to_string()
+        """The values laid out as NumPy prints them, with two decimals.
+
+        A row prints as a list; from two dimensions on, each dimension adds a
+        bracket, columns are aligned, and blocks of a 3D or higher tensor are
+        separated by a blank line. A large tensor is summarised with ``...``.
+
+        >>> tensor([4.0, 12.0, -1.5])
+        [4.00 12.00 -1.50]
+        >>> tensor([[1.0, -2.0], [3.0, 14.0]])
+        [[ 1.00 -2.00]
+         [ 3.00 14.00]]
+        >>> zeros((2, 1, 2))
+        [[[0.00 0.00]]
+        <BLANKLINE>
+         [[0.00 0.00]]]
+        """
+        values = self.to_numpy()
+        if values.ndim <= 1:
+            # A row needs no alignment; unpadded it reads like a list.
+            formatter: Any = {"float_kind": lambda value: f"{value:.2f}"}
+            return np.array2string(values, formatter=formatter)
+        return np.array2string(values, precision=2, floatmode="fixed")
 
     def __hash__(self) -> int:
         return self.unique_id
@@ -460,8 +481,7 @@ class Tensor:
         """Sum of all elements (shape ``(1,)``) or along ``dim`` (kept with size 1).
 
         >>> tensor([[1.0, 2.0], [3.0, 4.0]]).sum(0)
-        [
-            [4.00 6.00]]
+        [[4.00 6.00]]
         """
         if dim is None:
             return Sum.apply(self.contiguous().view(self.size), dim=0)
@@ -480,9 +500,8 @@ class Tensor:
         """Largest element overall or along ``dim`` (kept with size 1); its gradient goes to the arg-max.
 
         >>> tensor([[1.0, 5.0], [7.0, 2.0]]).max(1)
-        [
-            [5.00]
-            [7.00]]
+        [[5.00]
+         [7.00]]
         """
         flat = self.contiguous().view(self.size) if dim is None else self
         dim = 0 if dim is None else self._dim("max", dim)
@@ -531,9 +550,8 @@ class Tensor:
         """The same storage seen with another shape; needs contiguous data of the same size.
 
         >>> tensor([1.0, 2.0, 3.0, 4.0]).view(2, 2)
-        [
-            [1.00 2.00]
-            [3.00 4.00]]
+        [[1.00 2.00]
+         [3.00 4.00]]
         """
         if len(shape) == 1 and isinstance(shape[0], Sequence):
             shape = tuple(shape[0])
@@ -598,9 +616,8 @@ def tensor(data: Any, backend: TensorBackend | None = None, requires_grad: bool 
     """Make a tensor from a (nested) list of numbers.
 
     >>> tensor([[1, 2, 3], [4, 5, 6]])
-    [
-        [1.00 2.00 3.00]
-        [4.00 5.00 6.00]]
+    [[1.00 2.00 3.00]
+     [4.00 5.00 6.00]]
     >>> tensor([[1, 2], [3]])
     Traceback (most recent call last):
     ...
@@ -640,9 +657,8 @@ def zeros(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> T
     """A tensor of zeros.
 
     >>> zeros((2, 2))
-    [
-        [0.00 0.00]
-        [0.00 0.00]]
+    [[0.00 0.00]
+     [0.00 0.00]]
     """
     shape = check_sizes("zeros", shape)
     return Tensor(TensorData(np.zeros(_size(shape)), shape), backend=backend)

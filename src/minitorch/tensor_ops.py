@@ -216,9 +216,8 @@ class SimpleOps:
         >>> add = SimpleOps.zip(lambda x, y: x + y)
         >>> b = TensorBackend(SimpleOps)
         >>> add(tensor([[1.0], [2.0]], backend=b), tensor([10.0, 20.0], backend=b))
-        [
-            [11.00 21.00]
-            [12.00 22.00]]
+        [[11.00 21.00]
+         [12.00 22.00]]
         """
         kernel = tensor_zip(fn)
 
@@ -238,9 +237,8 @@ class SimpleOps:
         >>> from minitorch import tensor, TensorBackend
         >>> total = SimpleOps.reduce(lambda x, y: x + y, 0.0)
         >>> total(tensor([[1.0, 2.0], [3.0, 4.0]], backend=TensorBackend(SimpleOps)), 1)
-        [
-            [3.00]
-            [7.00]]
+        [[3.00]
+         [7.00]]
         """
         kernel = tensor_reduce(fn)
 
@@ -261,8 +259,7 @@ class SimpleOps:
         >>> from minitorch import tensor, TensorBackend
         >>> b = TensorBackend(SimpleOps)
         >>> SimpleOps.matrix_multiply(tensor([[1.0, 2.0]], backend=b), tensor([[3.0], [4.0]], backend=b))
-        [
-            [11.00]]
+        [[11.00]]
         """
         out = a.zeros(matmul_shape(a.shape, b.shape))
         tensor_matrix_multiply(*out.kernel_args(), *a.kernel_args(), *b.kernel_args())

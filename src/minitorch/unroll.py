@@ -72,13 +72,12 @@ def unroll1d(x: Tensor, kernel_width: int) -> Tensor:
     >>> from minitorch import tensor
     >>> x = tensor([1, 2, 3, 4, 5, 6])
     >>> unroll1d(x, 3)
-    [
-        [1.00 2.00 3.00]
-        [2.00 3.00 4.00]
-        [3.00 4.00 5.00]
-        [4.00 5.00 6.00]
-        [5.00 6.00 0.00]
-        [6.00 0.00 0.00]]
+    [[1.00 2.00 3.00]
+     [2.00 3.00 4.00]
+     [3.00 4.00 5.00]
+     [4.00 5.00 6.00]
+     [5.00 6.00 0.00]
+     [6.00 0.00 0.00]]
     >>> (unroll1d(x, 3) @ tensor([5, 2, 3]).view(3, 1)).view(6)
     [18.00 28.00 38.00 48.00 37.00 30.00]
 
@@ -106,10 +105,9 @@ def unroll_channels(x: Tensor, kernel_width: int) -> Tensor:
 
     >>> from minitorch import tensor
     >>> unroll_channels(tensor([[1, 2, 3], [10, 20, 30]]), 2)
-    [
-        [1.00 2.00 10.00 20.00]
-        [2.00 3.00 20.00 30.00]
-        [3.00 0.00 30.00 0.00]]
+    [[ 1.00  2.00 10.00 20.00]
+     [ 2.00  3.00 20.00 30.00]
+     [ 3.00  0.00 30.00  0.00]]
 
     """
     _check("unroll_channels", x, ("in_channels", "width"), {"kernel_width": kernel_width})
@@ -137,11 +135,10 @@ def unroll2d(x: Tensor, kernel_height: int, kernel_width: int) -> Tensor:
 
     >>> from minitorch import tensor
     >>> unroll2d(tensor([[[1, 2], [3, 4]]]), 2, 2)
-    [
-        [1.00 2.00 3.00 4.00]
-        [2.00 0.00 4.00 0.00]
-        [3.00 4.00 0.00 0.00]
-        [4.00 0.00 0.00 0.00]]
+    [[1.00 2.00 3.00 4.00]
+     [2.00 0.00 4.00 0.00]
+     [3.00 4.00 0.00 0.00]
+     [4.00 0.00 0.00 0.00]]
 
     """
     _check(
