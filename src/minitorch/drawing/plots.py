@@ -12,7 +12,7 @@ elements on a white background (legible in a dark theme), at least 11 pt.
 Every plot is at most 7 inches wide, so that a page column shows it at its
 natural size, where 11 pt is about 15 CSS pixels.
 
-matplotlib is used through its object interface (:class:`matplotlib.figure.Figure`),
+matplotlib is used through its object interface (``matplotlib.figure.Figure``),
 never ``pyplot``, so no global state or GUI backend is involved.
 """
 
