@@ -745,11 +745,23 @@ class Site:
                 for path in paths:
                     if not self._open(tab, path, problems):
                         continue
-                    texts = tab.page.evaluate(_LEGIBILITY)
+                    texts = self._evaluate_landed(tab, path, _LEGIBILITY)
                     problems += _legibility_problems(path, f"{mode} mode, 1280 px", texts)
             finally:
                 tab.close()
         return problems
+
+    def _evaluate_landed(self, tab: _Tab, path: str, script: str) -> Any:
+        """Run ``script`` in the page, or in the page it sends the reader on to."""
+        for _ in range(REDIRECTS):
+            try:
+                return tab.page.evaluate(script)
+            except PlaywrightError as error:
+                if "context was destroyed" not in error.message:
+                    raise
+            tab.page.wait_for_timeout(50)
+            tab.page.wait_for_load_state("load")
+        raise RuntimeError(f"Site: {path} keeps navigating after {REDIRECTS} tries")
 
     def _themed_tab(self, mode: str, viewport: dict[str, int]) -> _Tab:
         """A page for a reader who chose ``mode`` in the theme's switcher, on that screen."""
@@ -1079,6 +1091,10 @@ _FIGURE_BACKGROUNDS = """
 # its colour and the opaque colour painted behind it, all as rgb().
 _LEGIBILITY = """
 async () => {
+  if (document.readyState !== "complete") {
+    await new Promise((done) => addEventListener("load", done, { once: true }));
+  }
+  if (!document.body) return [];
   const article = document.querySelector("article") || document.querySelector("main")
     || document.body;
   const rgba = (colour) => {
@@ -1151,8 +1167,28 @@ async () => {
     holder.appendChild(svg);
     document.body.appendChild(holder);
     const card = behind(img);
-    const shapes = [...svg.querySelectorAll("rect, path, polygon, circle, ellipse")]
+    const shapes = [...svg.querySelectorAll("rect, path, polygon, circle, ellipse, image")]
       .filter((shape) => !shape.closest("defs, marker, clipPath, mask, pattern, text"));
+    // A raster <image> (a plot's heat map) is read pixel by pixel from a canvas.
+    const pixels = new Map();
+    for (const image of shapes.filter((shape) => shape.tagName === "image")) {
+      const picture = new Image();
+      picture.src = image.getAttribute("href") || image.getAttribute("xlink:href") || "";
+      try { await picture.decode(); } catch (error) { continue; }
+      const canvas = document.createElement("canvas");
+      canvas.width = picture.naturalWidth;
+      canvas.height = picture.naturalHeight;
+      const context = canvas.getContext("2d");
+      context.drawImage(picture, 0, 0);
+      pixels.set(image, (x, y) => {
+        const box = image.getBBox();
+        const column = Math.floor((x - box.x) / box.width * canvas.width);
+        const row = Math.floor((y - box.y) / box.height * canvas.height);
+        if (column < 0 || row < 0 || column >= canvas.width || row >= canvas.height) return null;
+        const [r, g, b, a] = context.getImageData(column, row, 1, 1).data;
+        return [r, g, b, a / 255];
+      });
+    }
     for (const text of svg.querySelectorAll("text")) {
       if (!text.textContent.trim()) continue;
       const matrix = text.getScreenCTM();
@@ -1163,9 +1199,16 @@ async () => {
       const centre = new DOMPoint(at.left + at.width / 2, at.top + at.height / 2);
       let background = card;
       for (const shape of shapes) {
-        const fill = rgba(getComputedStyle(shape).fill);
         const shapeMatrix = shape.getScreenCTM();
-        if (!fill || !shapeMatrix) continue;
+        if (!shapeMatrix) continue;
+        if (shape.tagName === "image") {
+          const local = centre.matrixTransform(shapeMatrix.inverse());
+          const pixel = pixels.has(shape) ? pixels.get(shape)(local.x, local.y) : null;
+          if (pixel && pixel[3] > 0) background = over(pixel, background);
+          continue;
+        }
+        const fill = rgba(getComputedStyle(shape).fill);
+        if (!fill) continue;
         const opacity = parseFloat(getComputedStyle(shape).fillOpacity);
         fill[3] *= isNaN(opacity) ? 1 : opacity;
         if (fill[3] > 0 && shape.isPointInFill(centre.matrixTransform(shapeMatrix.inverse()))) {

@@ -642,3 +642,44 @@ def test_translucent_text_is_measured_as_painted(browser: Browser, tmp_path: Pat
     problems = legibility(browser, legibility_site(tmp_path, chapter))
     light = [p for p in problems if p.detail.startswith("light")]
     assert len(light) == 1 and "(h2): 'Section'" in light[0].detail, format_problems(problems)
+
+
+def png_data_uri(red: int, green: int, blue: int) -> str:
+    """A 2 x 2 PNG of one colour, as a data: URI (what matplotlib embeds for a heat map)."""
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + bytes([red, green, blue]) * 2 for _ in range(2))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+@pytest.mark.parametrize(("pixel", "legible"), [((10, 40, 90), True), ((250, 250, 250), False)])
+def test_text_over_a_raster_image_is_measured_on_its_pixels(
+    browser: Browser, tmp_path: Path, pixel: tuple[int, int, int], legible: bool
+) -> None:
+    site = legibility_site(tmp_path)
+    (site / "_images" / "label.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40" viewBox="0 0 200 40">'
+        '<rect width="200" height="40" fill="#ffffff"/>'
+        f'<image x="100" y="0" width="100" height="40" href="{png_data_uri(*pixel)}"/>'
+        '<text x="150" y="25" font-size="14" fill="#ffffff" text-anchor="middle">99</text>'
+        "</svg>"
+    )
+    problems = legibility(browser, site)
+    if legible:
+        assert problems == [], format_problems(problems)
+    else:
+        assert len(problems) == 2 and all("'99'" in p.detail for p in problems), format_problems(
+            problems
+        )
