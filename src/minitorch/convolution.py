@@ -246,8 +246,8 @@ def _convolution(
             f"{op}: input has {in_channels} channels but weight expects {weight.shape[1]} x "
             f"groups {groups} = {weight.shape[1] * groups} (input {input.shape}, weight {weight.shape})"
         )
-    strides = _settings(op, "stride", stride, dims, minimum=1)
-    dilations = _settings(op, "dilation", dilation, dims, minimum=1)
+    strides = int_per_dim(op, "stride", stride, dims, minimum=1)
+    dilations = int_per_dim(op, "dilation", dilation, dims, minimum=1)
     kernel = weight.shape[2:]
     pads = _padding(op, padding, dims, kernel, strides, dilations)
     sizes = batched.shape[2:]
@@ -301,10 +301,10 @@ def _transposed(
         raise ArgumentError(
             f"{op}: padding must be an int or one int per dimension, got {padding!r}"
         )
-    strides = _settings(op, "stride", stride, dims, minimum=1)
-    dilations = _settings(op, "dilation", dilation, dims, minimum=1)
-    pads = _settings(op, "padding", padding, dims, minimum=0)
-    extras = _settings(op, "output_padding", output_padding, dims, minimum=0)
+    strides = int_per_dim(op, "stride", stride, dims, minimum=1)
+    dilations = int_per_dim(op, "dilation", dilation, dims, minimum=1)
+    pads = int_per_dim(op, "padding", padding, dims, minimum=0)
+    extras = int_per_dim(op, "output_padding", output_padding, dims, minimum=0)
     for extra, s, d in zip(extras, strides, dilations, strict=True):
         if extra >= max(s, d):
             raise ArgumentError(
@@ -384,22 +384,27 @@ def _check_bias(op: str, bias: Tensor | None, out_channels: int) -> None:
         )
 
 
-def _settings(op: str, name: str, value: IntOrTuple, dims: int, minimum: int) -> tuple[int, ...]:
-    """An int per spatial dimension from an int or a sequence, each at least ``minimum``."""
+def int_per_dim(op: str, name: str, value: object, dims: int, minimum: int) -> tuple[int, ...]:
+    """An int per spatial dimension from an int or a sequence, each at least ``minimum``.
+
+    Booleans are refused, although Python counts them as ints: ``stride=True``
+    is a mistake, not a stride of 1.
+    """
     values = (value,) * dims if isinstance(value, int | np.integer) else value
-    ok = (
-        isinstance(values, Sequence)
-        and len(values) == dims
-        and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values)
+    wrong = ArgumentError(
+        f"{op}: {name} must be an int or {dims} int(s), one per spatial dimension, got {value!r}"
     )
-    if not ok or isinstance(value, bool):
-        raise ArgumentError(
-            f"{op}: {name} must be an int or {dims} int(s), one per spatial dimension, got {value!r}"
-        )
-    if min(values) < minimum:  # type: ignore[type-var]
+    if not isinstance(values, Sequence) or isinstance(values, str) or len(values) != dims:
+        raise wrong
+    ints = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            raise wrong
+        ints.append(int(v))
+    if min(ints) < minimum:
         rule = "positive" if minimum == 1 else "non-negative"
         raise ArgumentError(f"{op}: {name} must be {rule}, got {value!r}")
-    return tuple(int(v) for v in values)  # type: ignore[union-attr]
+    return tuple(ints)
 
 
 def _padding(
@@ -426,16 +431,18 @@ def _padding(
         raise ArgumentError(
             f"{op}: padding must be 'valid', 'same', an int, or pairs, got {padding!r}"
         )
-    if isinstance(padding, Sequence) and padding and all(isinstance(p, Sequence) for p in padding):
-        pairs = tuple(tuple(p) for p in padding)  # type: ignore[union-attr]
-        if len(pairs) != dims or any(len(p) != 2 for p in pairs):
-            raise ArgumentError(
-                f"{op}: explicit padding needs one (before, after) pair per spatial dimension "
-                f"({dims}), got {padding!r}"
-            )
-        flat = _settings(op, "padding", tuple(v for p in pairs for v in p), 2 * dims, minimum=0)
-        return tuple((flat[2 * i], flat[2 * i + 1]) for i in range(dims))
-    sizes = _settings(op, "padding", padding, dims, minimum=0)  # type: ignore[arg-type]
+    if isinstance(padding, Sequence) and any(isinstance(p, Sequence) for p in padding):
+        flat: list[object] = []
+        for pair in padding:
+            if not isinstance(pair, Sequence) or len(pair) != 2 or len(padding) != dims:
+                raise ArgumentError(
+                    f"{op}: explicit padding needs one (before, after) pair per spatial "
+                    f"dimension ({dims}), got {padding!r}"
+                )
+            flat.extend(pair)
+        pads = int_per_dim(op, "padding", flat, 2 * dims, minimum=0)
+        return tuple((pads[2 * i], pads[2 * i + 1]) for i in range(dims))
+    sizes = int_per_dim(op, "padding", padding, dims, minimum=0)
     return tuple((p, p) for p in sizes)
 
 

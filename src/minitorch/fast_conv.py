@@ -42,7 +42,7 @@ import numpy as np
 from numba import prange
 
 from .jit import launch, njit
-from .tensor_data import Shape, Storage, Strides
+from .tensor_data import Index, Shape, Storage, Strides
 from .tensor_ops import (
     ConvGeometry,
     Indices,
@@ -109,7 +109,7 @@ def _pack_weight(
     span_w: int,
     dilation: tuple[int, int],
     flip: bool,
-) -> tuple[Storage, Storage]:
+) -> tuple[Storage, Index]:
     """Lay the weight out as taps ``packed[g, o, tap, j]`` with each tap's start in the buffer.
 
     Without width dilation a tap is a whole kernel row (``kernel_width * C``
@@ -159,7 +159,7 @@ def _block_dot(
     j1: int,
     padded: Storage,
     starts: tuple[int, int, int, int],
-    offsets: Storage,
+    offsets: Index,
     sums: Storage,
     at: int,
 ) -> None:
@@ -227,7 +227,7 @@ def _single_dot(
     j1: int,
     padded: Storage,
     starts: tuple[int, int, int, int],
-    offsets: Storage,
+    offsets: Index,
     sums: Storage,
     at: int,
 ) -> None:
@@ -270,7 +270,7 @@ def _places(
     span: tuple[int, int],
     stride: tuple[int, int],
     channels: int,
-) -> Storage:
+) -> Index:
     """Where the windows of positions ``first ..`` start in the buffer, and their outputs.
 
     Positions number ``(b, y, x)`` of group ``g`` in row-major order. Row ``n``
@@ -418,7 +418,14 @@ def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> 
     # counted as an eighth of an element-wise operation each: they run 4 to a vector
     # instruction, fused, so a second thread pays off only from about 1M of them.
     work = out.size * input.shape[2] * weight.shape[3] * weight.shape[4] // 8
-    launch(tensor_conv, work, *out.tuple(), *input.tuple(), *weight.tuple(), *geometry)
+    launch(
+        tensor_conv,
+        work,
+        *out.kernel_args(),
+        *input.kernel_args(),
+        *weight.kernel_args(),
+        *geometry,
+    )
     return out
 
 
@@ -441,7 +448,7 @@ def max_pool(
     out = input.zeros((*input.shape[:2], *out_size))
     where = np.empty(out.size, dtype=np.int64)
     work = out.size * window.kernel[0] * window.kernel[1]
-    launch(max_pool_kernel, work, *out.tuple(), where, *input.tuple(), *window)
+    launch(max_pool_kernel, work, *out.kernel_args(), where, *input.kernel_args(), *window)
     return out, where
 
 
@@ -454,5 +461,11 @@ def max_pool_backward(grad_output: Tensor, where: Indices, shape: Shape) -> Tens
     [0.0, 30.0, 0.0, 0.0]
     """
     grad = grad_output.zeros(tuple(shape))
-    launch(max_pool_backward_kernel, grad_output.size, *grad.tuple(), *grad_output.tuple(), where)
+    launch(
+        max_pool_backward_kernel,
+        grad_output.size,
+        *grad.kernel_args(),
+        *grad_output.kernel_args(),
+        where,
+    )
     return grad

@@ -68,7 +68,7 @@ from .tensor_data import (
     shape_broadcast,
     to_index_jit,
 )
-from .tensor_ops import Kernel, MapProto, matmul_shape
+from .tensor_ops import ConvGeometry, Indices, Kernel, MapProto, PoolWindow, matmul_shape
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -863,7 +863,20 @@ class FastOps:
         )
         return out
 
-    # The fused convolution and pooling kernels live in their own module (minitorch.fast_conv).
-    conv = staticmethod(fast_conv.conv)
-    max_pool = staticmethod(fast_conv.max_pool)
-    max_pool_backward = staticmethod(fast_conv.max_pool_backward)
+    # The fused convolution and pooling kernels live in their own module, minitorch.fast_conv.
+    @staticmethod
+    def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
+        """The fused convolution (see :func:`minitorch.fast_conv.conv`)."""
+        return fast_conv.conv(out, input, weight, geometry)
+
+    @staticmethod
+    def max_pool(
+        input: Tensor, window: PoolWindow, out_size: tuple[int, int]
+    ) -> tuple[Tensor, Indices]:
+        """Compiled max pooling (see :func:`minitorch.fast_conv.max_pool`)."""
+        return fast_conv.max_pool(input, window, out_size)
+
+    @staticmethod
+    def max_pool_backward(grad_output: Tensor, where: Indices, shape: Shape) -> Tensor:
+        """Its gradient (see :func:`minitorch.fast_conv.max_pool_backward`)."""
+        return fast_conv.max_pool_backward(grad_output, where, shape)

@@ -74,11 +74,13 @@ class Parameter:
                 f"Parameter.update_: values have shape {tuple(values.shape)} but the "
                 f"parameter has shape {self.value.shape}"
             )
-        storage, _, _ = self.value.tuple()
+        storage, _, _ = self.value.kernel_args()
         # The value was built by `update` as a fresh contiguous tensor, so its
         # storage holds exactly its elements in row-major order.
         assert storage.size == self.value.size
         storage[:] = values.reshape(-1)
+        # an in-place write: a graph that saved the old values must not use them
+        self.value._tensor.version.bump()
 
     @property
     def grad(self) -> Tensor | None:

@@ -25,7 +25,7 @@ import numpy.typing as npt
 from . import rng
 
 # The convolutions are functions of this module too, as in torch.nn.functional.
-from .convolution import IntOrTuple, conv2d
+from .convolution import IntOrTuple, conv2d, int_per_dim
 from .convolution import conv1d as conv1d
 from .convolution import conv_transpose1d as conv_transpose1d
 from .convolution import conv_transpose2d as conv_transpose2d
@@ -229,7 +229,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntOrTuple) -> Tensor:
     """
     op = "adaptive_avg_pool2d"
     batched = _batched(op, input, 2)
-    sizes = _pool_settings(op, "output_size", output_size, 2)
+    sizes = int_per_dim(op, "output_size", output_size, 2, minimum=1)
     rows, cols = (
         from_numpy(_averaging(n, out), backend=input.backend)
         for n, out in zip(batched.shape[2:], sizes, strict=True)
@@ -260,24 +260,6 @@ def _batched(op: str, input: Tensor, dims: int) -> Tensor:
     return input if input.dims == dims + 2 else input.contiguous().view(1, *input.shape)
 
 
-def _pool_settings(
-    op: str, name: str, value: IntOrTuple, dims: int, minimum: int = 1
-) -> tuple[int, ...]:
-    """An int per spatial dimension (booleans refused), each at least ``minimum``."""
-    values = (value,) * dims if isinstance(value, int | np.integer) else value
-    if (
-        isinstance(value, bool)
-        or not isinstance(values, Sequence)
-        or len(values) != dims
-        or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values)
-    ):
-        raise ArgumentError(f"{op}: {name} must be an int or {dims} int(s), got {value!r}")
-    if min(values) < minimum:  # type: ignore[type-var]
-        rule = "positive" if minimum == 1 else "non-negative"
-        raise ArgumentError(f"{op}: {name} must be {rule}, got {value!r}")
-    return tuple(int(v) for v in values)  # type: ignore[union-attr]
-
-
 def _pool_window(
     op: str,
     dims: int,
@@ -295,10 +277,10 @@ def _pool_window(
     that would start past the input and its left padding is dropped.
     """
     batched = _batched(op, input, dims)
-    kernel = _pool_settings(op, "kernel_size", kernel_size, dims)
-    strides = kernel if stride is None else _pool_settings(op, "stride", stride, dims)
-    pads = _pool_settings(op, "padding", padding, dims, minimum=0)
-    dilations = _pool_settings(op, "dilation", dilation, dims)
+    kernel = int_per_dim(op, "kernel_size", kernel_size, dims, minimum=1)
+    strides = kernel if stride is None else int_per_dim(op, "stride", stride, dims, minimum=1)
+    pads = int_per_dim(op, "padding", padding, dims, minimum=0)
+    dilations = int_per_dim(op, "dilation", dilation, dims, minimum=1)
     if any(p > k // 2 for p, k in zip(pads, kernel, strict=True)):
         raise ArgumentError(
             f"{op}: padding must be at most half the kernel size, got padding {pads} "

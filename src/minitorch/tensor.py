@@ -12,7 +12,6 @@ their input.
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
@@ -84,8 +83,6 @@ class Tensor:
         self._tensor = data
         self.history = history
         self.backend = default_backend if backend is None else backend
-        # The former name of ``backend``, kept while code outside this module still uses it.
-        self.f = self.backend
         self.grad: Tensor | None = None
         self.name = name if name is not None else str(self.unique_id)
 
@@ -110,12 +107,9 @@ class Tensor:
         """Step in storage for each dimension."""
         return self._tensor.strides
 
-    def kernel_args(self) -> builtins.tuple[Storage, Shape, Strides]:
+    def kernel_args(self) -> tuple[Storage, Shape, Strides]:
         """``(storage, shape, strides)`` arrays, the arguments every kernel takes."""
         return self._tensor.kernel_args()
-
-    # The former name of ``kernel_args``, kept while code outside this module still calls it.
-    tuple = kernel_args
 
     @property
     def version(self) -> int:
@@ -277,12 +271,12 @@ class Tensor:
         return self.history is None
 
     @property
-    def parents(self) -> builtins.tuple[Tensor, ...]:
+    def parents(self) -> tuple[Tensor, ...]:
         """The inputs of the operation that made this tensor."""
         assert self.history is not None
         return tuple(self.history.inputs)
 
-    def chain_rule(self, d_output: Tensor) -> list[builtins.tuple[Tensor, Tensor]]:
+    def chain_rule(self, d_output: Tensor) -> list[tuple[Tensor, Tensor]]:
         """Each input paired with its gradient, summed back to the input's shape.
 
         Raises :class:`~minitorch.errors.GradientError` if a tensor that the
@@ -569,7 +563,7 @@ class Tensor:
             )
         return View.apply(self, shape=shape)
 
-    def _reshape(self, shape: builtins.tuple[int, ...]) -> Tensor:
+    def _reshape(self, shape: tuple[int, ...]) -> Tensor:
         storage, _, _ = self.kernel_args()
         offset = self._tensor.index((0,) * self.dims) if self.size else 0
         view = TensorData(storage[offset:], shape, strides_from_shape(shape), self._tensor.version)

@@ -350,9 +350,6 @@ class TensorData:
         """
         return self._storage, self._shape, self._strides
 
-    # The former name, kept while code outside this module still calls it.
-    tuple = kernel_args
-
     def permute(self, *order: int) -> TensorData:
         """Return a view with the dimensions reordered; ``order[d]`` is the old dimension.
 

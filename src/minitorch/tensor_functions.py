@@ -60,11 +60,11 @@ class Function(ABC):
 class Neg(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
-        return a.f.neg_map(a)
+        return a.backend.neg_map(a)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
-        return (grad_output.f.neg_map(grad_output),)
+        return (grad_output.backend.neg_map(grad_output),)
 
 
 # d(1/a) = -d / a^2
@@ -72,19 +72,19 @@ class Inv(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return a.f.inv_map(a)
+        return a.backend.inv_map(a)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         (a,) = ctx.saved_values
-        return (grad_output.f.inv_back_zip(a, grad_output),)
+        return (grad_output.backend.inv_back_zip(a, grad_output),)
 
 
 # d(a + b) = (d, d)
 class Add(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
-        return a.f.add_zip(a, b)
+        return a.backend.add_zip(a, b)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
@@ -96,12 +96,12 @@ class Mul(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
         ctx.save_for_backward(a, b)
-        return a.f.mul_zip(a, b)
+        return a.backend.mul_zip(a, b)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         a, b = ctx.saved_values
-        f = grad_output.f
+        f = grad_output.backend
         return f.mul_zip(grad_output, b), f.mul_zip(grad_output, a)
 
 
@@ -110,12 +110,12 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return a.f.sigmoid_map(a)
+        return a.backend.sigmoid_map(a)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         (a,) = ctx.saved_values
-        return (grad_output.f.sigmoid_back_zip(a, grad_output),)
+        return (grad_output.backend.sigmoid_back_zip(a, grad_output),)
 
 
 # d relu(a) = d where a > 0, else 0
@@ -123,12 +123,12 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return a.f.relu_map(a)
+        return a.backend.relu_map(a)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         (a,) = ctx.saved_values
-        return (grad_output.f.relu_back_zip(a, grad_output),)
+        return (grad_output.backend.relu_back_zip(a, grad_output),)
 
 
 # d log(a) = d / a
@@ -136,26 +136,26 @@ class Log(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return a.f.log_map(a)
+        return a.backend.log_map(a)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         (a,) = ctx.saved_values
-        return (grad_output.f.log_back_zip(a, grad_output),)
+        return (grad_output.backend.log_back_zip(a, grad_output),)
 
 
 # d exp(a) = d * exp(a), and exp(a) is the output already computed
 class Exp(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
-        out = a.f.exp_map(a)
+        out = a.backend.exp_map(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         (out,) = ctx.saved_values
-        return (grad_output.f.mul_zip(grad_output, out),)
+        return (grad_output.backend.mul_zip(grad_output, out),)
 
 
 # d sum_dim(a) = d copied along dim: [.., 1, ..] -> [.., n, ..]
@@ -163,19 +163,19 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor, dim: int) -> Tensor:
         ctx.save_for_backward(a.shape)
-        return a.f.add_reduce(a, dim)
+        return a.backend.add_reduce(a, dim)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         (shape,) = ctx.saved_values
-        return (grad_output.f.id_map(grad_output, grad_output.zeros(shape)),)
+        return (grad_output.backend.id_map(grad_output, grad_output.zeros(shape)),)
 
 
 # d max_dim(a) = d at the arg-max along dim (shared equally between exact ties)
 class Max(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor, dim: int) -> Tensor:
-        out = a.f.max_reduce(a, dim)
+        out = a.backend.max_reduce(a, dim)
         ctx.save_for_backward(a, out, dim)
         return out
 
@@ -228,7 +228,7 @@ class View(Function):
 class Copy(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
-        return a.f.id_map(a)
+        return a.backend.id_map(a)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
@@ -240,12 +240,12 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
         ctx.save_for_backward(a, b)
-        return a.f.matrix_multiply(a, b)
+        return a.backend.matrix_multiply(a, b)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         a, b = ctx.saved_values
-        f = grad_output.f
+        f = grad_output.backend
         return (
             f.matrix_multiply(grad_output, b._transpose()),
             f.matrix_multiply(a._transpose(), grad_output),

@@ -277,7 +277,7 @@ class SimpleOps:
         >>> SimpleOps.conv(x.zeros((1, 1, 1, 1, 4)), x, w, geometry).to_numpy().ravel().tolist()
         [18.0, 28.0, 38.0, 48.0]
         """
-        tensor_conv(*out.tuple(), *input.tuple(), *weight.tuple(), geometry)
+        tensor_conv(*out.kernel_args(), *input.kernel_args(), *weight.kernel_args(), geometry)
         return out
 
     @staticmethod
@@ -294,7 +294,7 @@ class SimpleOps:
         """
         out = input.zeros((*input.shape[:2], *out_size))
         where = np.zeros(out.size, dtype=np.int64)
-        tensor_max_pool(*out.tuple(), where, *input.tuple(), *window)
+        tensor_max_pool(*out.kernel_args(), where, *input.kernel_args(), *window)
         return out, where
 
     @staticmethod
@@ -307,7 +307,7 @@ class SimpleOps:
         [0.0, 30.0, 0.0, 0.0]
         """
         grad = grad_output.zeros(tuple(shape))
-        tensor_max_pool_backward(*grad.tuple(), *grad_output.tuple(), where)
+        tensor_max_pool_backward(*grad.kernel_args(), *grad_output.kernel_args(), where)
         return grad
 
 

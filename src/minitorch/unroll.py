@@ -45,16 +45,16 @@ def _check(op: str, x: Tensor, layout: tuple[str, ...], kernel: dict[str, int]) 
 def _zero_padded(x: Tensor, extra: tuple[int, ...]) -> Tensor:
     """Return a copy of ``x`` followed by ``extra[d]`` zeros along each dimension ``d``."""
     padded = zeros(tuple(s + e for s, e in zip(x.shape, extra, strict=True)), backend=x.backend)
-    storage, _, _ = padded.tuple()
+    storage, _, _ = padded.kernel_args()
     # The top-left corner of `padded`: x's shape, padded's strides, padded's storage.
     corner = padded._new(TensorData(storage, x.shape, padded.strides))
-    x.f.id_map(x.detach(), corner)
+    x.backend.id_map(x.detach(), corner)
     return padded
 
 
 def _strided(t: Tensor, shape: tuple[int, ...], strides: tuple[int, ...]) -> Tensor:
     """Return another view of ``t``'s storage (no copy)."""
-    storage, _, _ = t.tuple()
+    storage, _, _ = t.kernel_args()
     return t._new(TensorData(storage, shape, strides))
 
 
