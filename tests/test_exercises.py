@@ -363,19 +363,6 @@ def test_the_checker_needs_only_numpy_and_the_standard_library():
 # --- The checker's references agree with the library --------------------------------
 
 
-def _library_conv_padding() -> bool:
-    import minitorch
-
-    conv1d = getattr(minitorch, "conv1d", None)
-    return conv1d is not None and "padding" in inspect.signature(conv1d).parameters
-
-
-needs_padding = pytest.mark.skipif(
-    not _library_conv_padding(), reason="minitorch.conv1d has no padding argument yet"
-)
-
-
-@needs_padding
 def test_conv1d_reference_is_the_librarys_convolution_padded_after_the_end():
     import minitorch
 
@@ -387,7 +374,6 @@ def test_conv1d_reference_is_the_librarys_convolution_padded_after_the_end():
         np.testing.assert_allclose(got, exercises._conv1d(x, w), rtol=1e-12, atol=1e-12)
 
 
-@needs_padding
 def test_conv1d_backward_reference_is_the_librarys_gradient():
     import minitorch
 
@@ -402,7 +388,6 @@ def test_conv1d_backward_reference_is_the_librarys_gradient():
         np.testing.assert_allclose(tw.grad.to_numpy(), grad_weight, rtol=1e-12, atol=1e-12)
 
 
-@needs_padding
 def test_conv2d_reference_is_the_librarys_convolution_padded_after_the_end():
     import minitorch
 
