@@ -266,3 +266,11 @@ def test_conv_layer_gradients() -> None:
 def test_bad_arguments_raise_typed_errors(call, error, message) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+def test_update_in_place_invalidates_a_graph_that_saved_the_old_values() -> None:
+    p = Parameter(minitorch.tensor([1.0, 2.0]))
+    loss = (p.value * p.value).sum()
+    p.update_(np.array([10.0, 20.0]))
+    with pytest.raises(minitorch.GradientError, match="modified"):
+        loss.backward()
