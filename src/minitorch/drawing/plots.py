@@ -25,7 +25,9 @@ from dataclasses import dataclass
 import matplotlib
 import numpy as np
 import numpy.typing as npt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..errors import ArgumentError, ShapeError
 
@@ -90,6 +92,17 @@ def _render(figure: MplFigure, alt: str) -> Plot:
     return Plot(svg, alt)
 
 
+def _log_scale(axes: Axes) -> None:
+    """A logarithmic vertical axis labelled 0.1, 1, ... in plain numbers.
+
+    matplotlib's default writes powers of ten as superscripts, whose small
+    exponents fall below the 11 pt this module keeps every text at.
+    """
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.yaxis.set_minor_formatter(NullFormatter())
+
+
 def line_chart(
     series: Mapping[str, Sequence[float] | tuple[Sequence[float], Sequence[float]]],
     x_label: str,
@@ -129,7 +142,7 @@ def line_chart(
         axes.set_xlabel(x_label)
         axes.set_ylabel(y_label)
         if log_y:
-            axes.set_yscale("log")
+            _log_scale(axes)
         if y_limits is not None:
             axes.set_ylim(*y_limits)
         axes.grid(True, color="#dddddd", lw=0.6)
@@ -178,7 +191,7 @@ def training_curves(
             lw=1.6,
             label="epoch mean",
         )
-        loss_axes.set_yscale("log")
+        _log_scale(loss_axes)
         loss_axes.set_xlabel("epoch")
         loss_axes.set_ylabel("cross-entropy loss")
         loss_axes.legend(frameon=False)
