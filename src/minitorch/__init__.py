@@ -5,7 +5,7 @@ module that owns it, so ``minitorch.conv1d`` and ``minitorch.convolution.conv1d`
 are the same function.
 """
 
-from . import datasets, nn
+from . import datasets, exercises, nn
 from .autodiff import Context, History, backpropagate, central_difference, is_grad_enabled, no_grad
 from .convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .errors import ArgumentError, GradientError, IndexingError, MiniTorchError, ShapeError
@@ -40,6 +40,7 @@ __all__ = [
     "Parameter",
     "SGD",
     "datasets",
+    "exercises",
     "nn",
     "ConvNd",
     "ConvTransposeNd",
