@@ -428,3 +428,18 @@ def test_bad_arguments_raise_typed_errors(call, error, message: str) -> None:
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
+
+
+@settings(max_examples=15, deadline=None)
+@given(conv_case(dims=2))
+def test_weight_gradient_by_rows_matches_numpy_too(case: dict) -> None:
+    # Small cases take the tap-column path (rows shorter than SHORT_ROW); force the
+    # row-by-row path as well, which large feature maps take.
+    import minitorch.tensor_functions as functions
+
+    keep = functions.SHORT_ROW
+    functions.SHORT_ROW = 0
+    try:
+        _run_case(case, 2)
+    finally:
+        functions.SHORT_ROW = keep

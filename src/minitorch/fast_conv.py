@@ -114,36 +114,43 @@ def _pack_weight(
 
     Without width dilation a tap is a whole kernel row (``kernel_width * C``
     numbers, ``j = kw * C + c``); with it, a tap is one kernel cell (``C``
-    numbers). ``offsets[tap]`` is where the tap starts in the packed input,
+    numbers). When the kernel is as wide as the buffer and its rows are
+    adjacent (an output one position wide, as every piece of a weight
+    gradient is), all of it is one tap: one long run instead of a short run
+    per row. ``offsets[tap]`` is where the tap starts in the packed input,
     relative to the window's first number.
     """
     groups, out_channels, channels, kernel_height, kernel_width = weight_shape
     per_row = kernel_width if dilation[1] > 1 else 1
     cells = kernel_width // per_row
-    taps = kernel_height * per_row
-    packed = np.empty((groups, out_channels, taps, cells * channels))
+    whole = per_row == 1 and dilation[0] == 1 and span_w == kernel_width
+    rows = kernel_height if whole else 1
+    taps = kernel_height // rows * per_row
+    packed = np.empty((groups, out_channels, taps, rows * cells * channels))
     offsets = np.empty(taps, np.int64)
     for tap in range(taps):
-        kh = tap // per_row
-        first_kw = (tap - kh * per_row) * cells
-        offsets[tap] = (kh * dilation[0] * span_w + first_kw * dilation[1]) * channels
+        first_kh = tap // per_row * rows
+        first_kw = (tap % per_row) * cells
+        offsets[tap] = (first_kh * dilation[0] * span_w + first_kw * dilation[1]) * channels
     for go in range(groups * out_channels):
         g = go // out_channels
         o = go - g * out_channels
         for tap in range(taps):
-            kh = tap // per_row
-            for q in range(cells):
-                kw = (tap - kh * per_row) * cells + q
-                sh = kernel_height - 1 - kh if flip else kh
-                sw = kernel_width - 1 - kw if flip else kw
-                source = (
-                    g * weight_strides[0]
-                    + o * weight_strides[1]
-                    + sh * weight_strides[3]
-                    + sw * weight_strides[4]
-                )
-                for c in range(channels):
-                    packed[g, o, tap, q * channels + c] = weight[source + c * weight_strides[2]]
+            for r in range(rows):
+                kh = tap // per_row * rows + r
+                for q in range(cells):
+                    kw = (tap % per_row) * cells + q
+                    sh = kernel_height - 1 - kh if flip else kh
+                    sw = kernel_width - 1 - kw if flip else kw
+                    source = (
+                        g * weight_strides[0]
+                        + o * weight_strides[1]
+                        + sh * weight_strides[3]
+                        + sw * weight_strides[4]
+                    )
+                    at = (r * cells + q) * channels
+                    for c in range(channels):
+                        packed[g, o, tap, at + c] = weight[source + c * weight_strides[2]]
     return packed, offsets
 
 
