@@ -71,9 +71,9 @@ class LeNet5(Module):
 
 
 def train(
-    epochs: int = 8,
+    epochs: int = 6,
     seed: int = 0,
-    lr: float = 0.004,
+    lr: float = 0.006,
     batch_size: int = 32,
     progress: Progress = True,
     data: DataSplit | None = None,
