@@ -129,4 +129,8 @@ nitpick_ignore_regex = [
     ("py:class", r"(chalk|colour|PIL)\..*"),
 ]
 # IPython's display protocol, which Figure implements; documented by IPython.
-nitpick_ignore = [("py:meth", "_repr_mimebundle_")]
+nitpick_ignore = [
+    ("py:meth", "_repr_mimebundle_"),
+    # The private base the convolution layers share (PyTorch's name for it too).
+    ("py:class", "minitorch.modules._ConvNd"),
+]

@@ -24,6 +24,7 @@ Functions and their derivation.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 
@@ -32,9 +33,9 @@ from .tensor import Tensor
 from .tensor_functions import ConvNd, ConvTransposeNd
 
 # An int for every spatial dimension, or one int per dimension.
-IntOrTuple = int | Sequence[int]
+IntOrTuple: TypeAlias = int | Sequence[int]
 # As IntOrTuple, or "valid", "same", or a (before, after) pair per spatial dimension.
-Padding = str | int | Sequence[int] | Sequence[Sequence[int]]
+Padding: TypeAlias = str | int | Sequence[int] | Sequence[Sequence[int]]
 
 _LAYOUTS = {1: ("width",), 2: ("height", "width")}
 
