@@ -144,12 +144,12 @@ def test_parameter_holds_a_contiguous_leaf_copy_and_updates_in_place() -> None:
     assert p.value.is_leaf() and p.value.requires_grad and p.value.is_contiguous()
     assert_close(p.value, np.array([[1.0, 3.0], [2.0, 4.0]]))
     value = p.value
-    p.update_(np.array([[5.0, 6.0], [7.0, 8.0]]))
+    p.copy_(np.array([[5.0, 6.0], [7.0, 8.0]]))
     assert p.value is value
     assert_close(p.value, np.array([[5.0, 6.0], [7.0, 8.0]]))
     assert_close(base, np.array([[1.0, 2.0], [3.0, 4.0]]))  # the source is untouched
     with pytest.raises(ShapeError, match=r"\(3,\).*\(2, 2\)"):
-        p.update_(np.zeros(3))
+        p.copy_(np.zeros(3))
 
 
 # -------------------------------------------------------------------- layers
@@ -271,6 +271,6 @@ def test_bad_arguments_raise_typed_errors(call, error, message) -> None:
 def test_update_in_place_invalidates_a_graph_that_saved_the_old_values() -> None:
     p = Parameter(minitorch.tensor([1.0, 2.0]))
     loss = (p.value * p.value).sum()
-    p.update_(np.array([10.0, 20.0]))
+    p.copy_(np.array([10.0, 20.0]))
     with pytest.raises(minitorch.GradientError, match="modified"):
         loss.backward()

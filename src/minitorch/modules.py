@@ -33,7 +33,7 @@ class Parameter:
     """A learnable tensor owned by a module: a leaf that requires a gradient.
 
     The parameter holds its own contiguous copy of the values, so that an
-    optimiser can overwrite them in place (:meth:`update_`).
+    optimiser can overwrite them in place (:meth:`copy_`).
 
     >>> from minitorch import tensor
     >>> p = Parameter(tensor([1.0, 2.0]))
@@ -44,38 +44,30 @@ class Parameter:
     """
 
     def __init__(self, value: Tensor) -> None:
-        self.value = value
-        self.update(value)
-
-    def update(self, value: Tensor) -> None:
-        """Replace the value with a detached contiguous copy of ``value`` that requires a gradient.
-
-        >>> from minitorch import tensor
-        >>> p = Parameter(tensor([1.0]))
-        >>> p.update(tensor([5.0, 6.0]))
-        >>> p.value.shape
-        (2,)
-        """
+        # A detached contiguous copy: the module's value is a leaf of its own.
         copy = from_numpy(value.to_numpy(), backend=value.backend)
         self.value = copy.requires_grad_(True)
 
-    def update_(self, values: npt.NDArray[np.float64]) -> None:
-        """Overwrite the values in place with an array of the same shape; no graph is recorded.
+    def copy_(self, values: npt.NDArray[np.float64]) -> None:
+        """Overwrite the values in place with an array of the same shape, as ``Tensor.copy_`` in PyTorch.
+
+        No graph is recorded, and a graph that saved the old values refuses to
+        run backward (the value's version changes).
 
         >>> from minitorch import tensor
         >>> p = Parameter(tensor([1.0, 2.0]))
-        >>> p.update_(np.array([3.0, 4.0]))
+        >>> p.copy_(np.array([3.0, 4.0]))
         >>> p.value
         [3.00 4.00]
 
         """
         if tuple(values.shape) != self.value.shape:
             raise ShapeError(
-                f"Parameter.update_: values have shape {tuple(values.shape)} but the "
+                f"Parameter.copy_: values have shape {tuple(values.shape)} but the "
                 f"parameter has shape {self.value.shape}"
             )
         storage, _, _ = self.value.kernel_args()
-        # The value was built by `update` as a fresh contiguous tensor, so its
+        # The value was built by __init__ as a fresh contiguous tensor, so its
         # storage holds exactly its elements in row-major order.
         assert storage.size == self.value.size
         storage[:] = values.reshape(-1)

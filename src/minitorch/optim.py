@@ -2,7 +2,7 @@
 
 An update is arithmetic on numbers, not part of any model, so it runs on
 NumPy copies of the value and gradient and writes the result back into the
-parameter in place (:meth:`Parameter.update_`): no graph is recorded and the
+parameter in place (:meth:`Parameter.copy_`): no graph is recorded and the
 parameter stays the same leaf tensor. A parameter without a gradient (unused
 in the last forward pass) is left alone.
 """
@@ -107,7 +107,7 @@ class SGD(Optimizer):
                 previous = self.velocity.get(i)
                 step = grad if previous is None else self.momentum * previous + grad
                 self.velocity[i] = step
-            parameter.update_(parameter.value.to_numpy() - self.lr * step)
+            parameter.copy_(parameter.value.to_numpy() - self.lr * step)
 
 
 class Adam(Optimizer):
@@ -167,4 +167,4 @@ class Adam(Optimizer):
             mean_hat = mean / (1.0 - beta1**t)
             square_hat = square / (1.0 - beta2**t)
             step = self.lr * mean_hat / (np.sqrt(square_hat) + self.eps)
-            parameter.update_(parameter.value.to_numpy() - step)
+            parameter.copy_(parameter.value.to_numpy() - step)
