@@ -274,3 +274,9 @@ def test_update_in_place_invalidates_a_graph_that_saved_the_old_values() -> None
     p.copy_(np.array([10.0, 20.0]))
     with pytest.raises(minitorch.GradientError, match="modified"):
         loss.backward()
+
+
+def test_output_padding_only_for_transposed_layers() -> None:
+    with pytest.raises(ArgumentError, match="Conv2d: output_padding belongs to transposed"):
+        Conv2d(1, 1, 3, output_padding=1)
+    assert ConvTranspose2d(1, 1, 3, stride=2, output_padding=1).output_padding == 1

@@ -296,24 +296,27 @@ class _ConvNd(Module):
     """
 
     dims: int
-    transposed: bool
+    transposed = False
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
         kernel_size: int | tuple[int, ...],
-        stride: int | tuple[int, ...],
-        padding: Padding,
-        dilation: int | tuple[int, ...],
-        groups: int,
-        bias: bool,
-        backend: TensorBackend | None,
-        seed: int | None,
+        stride: int | tuple[int, ...] = 1,
+        padding: Padding = 0,
+        dilation: int | tuple[int, ...] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        *,
+        backend: TensorBackend | None = None,
+        seed: int | None = None,
         output_padding: int | tuple[int, ...] = 0,
     ) -> None:
         super().__init__()
         layer = type(self).__name__
+        if output_padding != 0 and not self.transposed:
+            raise ArgumentError(f"{layer}: output_padding belongs to transposed layers only")
         _check_sizes(layer, in_channels=in_channels, out_channels=out_channels, groups=groups)
         for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
             if channels % groups != 0:
@@ -343,6 +346,19 @@ class _ConvNd(Module):
             Parameter(_uniform(generator, (out_channels,), fan_in, backend)) if bias else None
         )
 
+    def forward(self, input: Tensor) -> Tensor:
+        """Map ``batch x in_channels x ...`` to ``batch x out_channels x ...``."""
+        convolve = conv1d if self.dims == 1 else conv2d
+        return convolve(
+            input,
+            self.weight.value,
+            self._bias(),
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
+
     def _bias(self) -> Tensor | None:
         return None if self.bias is None else self.bias.value
 
@@ -360,6 +376,55 @@ class _ConvNd(Module):
             if value != default:
                 text += f", {name}={value}"
         return text + ("" if self.bias is not None else ", bias=False")
+
+
+class _ConvTransposeNd(_ConvNd):
+    """The transposed layers: PyTorch's argument order (output_padding before groups)."""
+
+    transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] = 1,
+        padding: int | tuple[int, ...] = 0,
+        output_padding: int | tuple[int, ...] = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: int | tuple[int, ...] = 1,
+        *,
+        backend: TensorBackend | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            backend=backend,
+            seed=seed,
+            output_padding=output_padding,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Map ``batch x in_channels x ...`` to ``batch x out_channels x ...`` (upsampled by the stride)."""
+        convolve = conv_transpose1d if self.dims == 1 else conv_transpose2d
+        return convolve(
+            input,
+            self.weight.value,
+            self._bias(),
+            self.stride,
+            self.padding,  # type: ignore[arg-type]
+            self.output_padding,
+            self.groups,
+            self.dilation,
+        )
 
 
 class Conv1d(_ConvNd):
@@ -380,46 +445,6 @@ class Conv1d(_ConvNd):
     """
 
     dims = 1
-    transposed = False
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int],
-        stride: int | tuple[int] = 1,
-        padding: Padding = 0,
-        dilation: int | tuple[int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        *,
-        backend: TensorBackend | None = None,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            backend,
-            seed,
-        )
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Map ``batch x in_channels x width`` to ``batch x out_channels x out_width``."""
-        return conv1d(
-            input,
-            self.weight.value,
-            self._bias(),
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.groups,
-        )
 
 
 class Conv2d(_ConvNd):
@@ -438,49 +463,9 @@ class Conv2d(_ConvNd):
     """
 
     dims = 2
-    transposed = False
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: Padding = 0,
-        dilation: int | tuple[int, int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        *,
-        backend: TensorBackend | None = None,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            backend,
-            seed,
-        )
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Map ``batch x in_channels x height x width`` to ``batch x out_channels x ...``."""
-        return conv2d(
-            input,
-            self.weight.value,
-            self._bias(),
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.groups,
-        )
 
 
-class ConvTranspose1d(_ConvNd):
+class ConvTranspose1d(_ConvTransposeNd):
     """A 1D transposed convolution layer (:func:`minitorch.conv_transpose1d`), as PyTorch's.
 
     >>> from minitorch import ones
@@ -491,52 +476,9 @@ class ConvTranspose1d(_ConvNd):
     """
 
     dims = 1
-    transposed = True
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int],
-        stride: int | tuple[int] = 1,
-        padding: int | tuple[int] = 0,
-        output_padding: int | tuple[int] = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: int | tuple[int] = 1,
-        *,
-        backend: TensorBackend | None = None,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            backend,
-            seed,
-            output_padding,
-        )
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Map ``batch x in_channels x width`` to ``batch x out_channels x out_width``."""
-        return conv_transpose1d(
-            input,
-            self.weight.value,
-            self._bias(),
-            self.stride,
-            self.padding,  # type: ignore[arg-type]
-            self.output_padding,
-            self.groups,
-            self.dilation,
-        )
 
 
-class ConvTranspose2d(_ConvNd):
+class ConvTranspose2d(_ConvTransposeNd):
     """A 2D transposed convolution layer (:func:`minitorch.conv_transpose2d`), as PyTorch's.
 
     The upsampling layer of a decoder: stride 2 doubles the height and width.
@@ -549,46 +491,3 @@ class ConvTranspose2d(_ConvNd):
     """
 
     dims = 2
-    transposed = True
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] = 0,
-        output_padding: int | tuple[int, int] = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: int | tuple[int, int] = 1,
-        *,
-        backend: TensorBackend | None = None,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            backend,
-            seed,
-            output_padding,
-        )
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Map ``batch x in_channels x height x width`` to ``batch x out_channels x ...``."""
-        return conv_transpose2d(
-            input,
-            self.weight.value,
-            self._bias(),
-            self.stride,
-            self.padding,  # type: ignore[arg-type]
-            self.output_padding,
-            self.groups,
-            self.dilation,
-        )
