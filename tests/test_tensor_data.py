@@ -139,7 +139,7 @@ def test_strides_that_run_past_storage_are_rejected() -> None:
 
 def test_to_string_matches_the_book_printout() -> None:
     t = minitorch.tensor([[1, 2, 3], [4, 5, 6]])
-    assert str(t) == "[\n    [1.00 2.00 3.00]\n    [4.00 5.00 6.00]]"
+    assert str(t) == "[[1.00 2.00 3.00]\n [4.00 5.00 6.00]]"
     assert str(minitorch.tensor([18, 28, 38])) == "[18.00 28.00 38.00]"
 
 
