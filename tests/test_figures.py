@@ -422,13 +422,50 @@ def test_conv2_window_and_value() -> None:
     assert out[o, h, c] == pytest.approx(float((w[o] * x[:, h : h + KH, c : c + KW]).sum()))
 
 
-def test_networkcnn_stages_chain_their_shapes() -> None:
+def test_networkcnn_stages_are_digitscnn_s_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The figure's stages, labels and scores are those of the digits page's network."""
+    from minitorch.examples.digits import DigitsCNN
+    from minitorch.modules import Module
+
     f = drawn("networkcnn").facts
-    shapes = [shape for _, shape in f.stages]
-    assert shapes == [(1, 1, 8, 8), (1, 4, 8, 8), (1, 4, 4, 4), (1, 64), (1, 10)]
-    assert int(np.prod(shapes[2])) == shapes[3][1]
-    assert sum(f.probabilities) == pytest.approx(1.0)
-    assert all(p > 0 for p in f.probabilities)
+    data = minitorch.datasets.load_digits()
+    image = minitorch.from_numpy(data.train_inputs.to_numpy()[:1])
+    assert f.digit == int(data.train_labels.to_numpy()[0])
+    # Record each layer's output while DigitsCNN.forward itself runs.
+    seen: list[tuple[int, ...]] = [image.shape]
+    call, pool = Module.__call__, minitorch.nn.max_pool2d
+
+    def recorded_call(module: Module, *inputs: minitorch.Tensor) -> minitorch.Tensor:
+        out = call(module, *inputs)
+        if not isinstance(module, DigitsCNN):
+            seen.extend([inputs[0].shape, out.shape] if module is model.out else [out.shape])
+        return out
+
+    def recorded_pool(t: minitorch.Tensor, kernel: int) -> minitorch.Tensor:
+        out = pool(t, kernel)
+        seen.append(out.shape)
+        return out
+
+    model = DigitsCNN(seed=0)
+    model.eval()
+    monkeypatch.setattr(Module, "__call__", recorded_call)
+    monkeypatch.setattr(minitorch.nn, "max_pool2d", recorded_pool)
+    scores = model(image)
+    monkeypatch.undo()
+    # input, conv1, pool, conv2, pool, the Linear layer's input (flat) and output
+    assert [shape for _, shape in f.stages] == seen
+    assert seen[-1] == (1, 10) and seen[-2] == (1, model.out.in_features)
+    assert f.scores == pytest.approx(scores.to_numpy().ravel().tolist())
+    # Each stage's name is read from its shape, and both are written in the figure.
+    texts = {text for text, _, _ in _texts(drawn("networkcnn").svg)}
+    for name, shape in zip(f.names, seen, strict=True):
+        count = (
+            "class scores" if shape == seen[-1] else "channel" if len(shape) == 4 else "features"
+        )
+        assert name.startswith(f"{shape[1]} {count}"), (name, shape)
+        assert {name, str(shape).replace(" ", "")} <= texts, (name, shape)
+    for shape in seen[1:5]:
+        assert str(shape) in REGISTRY["networkcnn"].alt, f"the alt text names {shape}"
 
 
 def test_strides_positions_agree_with_the_tensor() -> None:

@@ -18,6 +18,8 @@ import numpy as np
 
 from .. import nn, rng
 from ..convolution import conv1d, conv2d
+from ..datasets import load_digits
+from ..examples.digits import DigitsCNN
 from ..tensor import Tensor, from_numpy, tensor
 from ..unroll import unroll1d
 from .canvas import (
@@ -28,6 +30,7 @@ from .canvas import (
     PLAIN,
     PURPLE,
     SMALL,
+    Block,
     Drawn,
     Index,
     Tint,
@@ -45,6 +48,7 @@ from .canvas import (
     rectangle,
     row,
     tensor_block,
+    text_width,
 )
 
 # The chapter's running example.
@@ -745,88 +749,112 @@ def draw_conv2(cell: tuple[int, int, int] = (1, 1, 2)) -> Drawn[Conv2Facts]:
 
 
 # ----------------------------------------------------------------- networkcnn
-# An 8 x 8 handwritten-looking "3", ink 1.0, soft edges 0.5.
-DIGIT = (
-    "..####..",
-    ".#+..+#.",
-    "......#.",
-    "...###+.",
-    "......#.",
-    "......#.",
-    ".#+..+#.",
-    "..####..",
-)
+# How many of a stage's channels the figure draws, as a stack of maps.
+SHOWN_CHANNELS = 3
 
 
 @dataclass(frozen=True)
 class NetworkFacts:
-    """What the ``networkcnn`` figure shows: the shape of the data after each stage of a CNN.
+    """What the ``networkcnn`` figure shows: one digit's way through ``DigitsCNN``.
 
     Attributes:
-        stages: each stage's name and the shape of its output, input first.
-        probabilities: the classifier's output (untrained weights: not a prediction).
+        digit: the label of the drawn image, the first training image of the digits.
+        stages: each stage's layer and the shape of its output, input first.
+        names: what the figure writes under each stage ("12 channels", "192
+            features"), read from the stage's shape.
+        scores: the class scores, those of ``DigitsCNN(seed=seed)`` in evaluation
+            mode (seeded, untrained weights: not a prediction).
 
     """
 
+    digit: int
     stages: tuple[tuple[str, tuple[int, ...]], ...]
-    probabilities: tuple[float, ...]
+    names: tuple[str, ...]
+    scores: tuple[float, ...]
 
 
-def draw_networkcnn() -> Drawn[NetworkFacts]:
-    """A small CNN on an 8 x 8 digit: conv + ReLU, average pooling, flatten, linear + softmax.
+def stage_name(shape: tuple[int, ...]) -> str:
+    """What a stage's output is, read from its shape: channels of maps, or features.
 
-    The weights are seeded random numbers, not trained ones: the figure shows
-    how the data changes shape, not what the network has learned.
-
-    >>> [shape for _, shape in draw_networkcnn().facts.stages]
-    [(1, 1, 8, 8), (1, 4, 8, 8), (1, 4, 4, 4), (1, 64), (1, 10)]
+    >>> stage_name((1, 12, 8, 8)), stage_name((1, 1, 8, 8)), stage_name((1, 192))
+    ('12 channels', '1 channel', '192 features')
     """
-    channels, classes = 4, 10
-    pixels = [[{"#": 1.0, "+": 0.5}.get(ch, 0.0) for ch in line] for line in DIGIT]
-    image = tensor(pixels).view(1, 1, 8, 8)
-    kernels = from_numpy(rng.generator(51).normal(0.0, 0.6, (channels, 1, 3, 3)))
-    features = conv2d(image, kernels, padding=((0, 2), (0, 2))).relu()
-    pooled = nn.avg_pool2d(features, 2)
-    hidden = pooled.contiguous().view(1, channels * 16)
-    linear = from_numpy(rng.generator(52).normal(0.0, 0.5, (channels * 16, classes)))
-    probabilities = nn.softmax(hidden @ linear, 1)
-    stages = (
-        ("input", image.shape),
-        ("conv2d + ReLU", features.shape),
-        ("avg_pool2d", pooled.shape),
-        ("flatten", hidden.shape),
-        ("linear + softmax", probabilities.shape),
-    )
-    size = 0.45
-    top = 1.0
-    picture = heatmap(pixels, 0, top + 1.0, size)
-    # Gaps wide enough for each arrow's name at the smallest legible size (SMALL).
-    maps = deck(features.to_numpy()[0].tolist(), picture.right + 2.9, top + 1.0 - 1.35, size)
-    pools = deck(pooled.to_numpy()[0].tolist(), maps.right + 2.4, top + 1.9 - 1.35, size)
-    flat = hidden.to_numpy().reshape(16, channels).tolist()
-    column = heatmap(flat, pools.right + 2.4, top - 0.1, 0.3)
-    probs = probabilities.to_numpy().reshape(-1).tolist()
-    scores = []
-    sx = column.right + 4.2
-    for n, p in enumerate(probs):
-        y = top - 0.6 + n * 0.58
-        scores.append(rectangle(sx, y, 1.3, 0.58, PLAIN.fill))
-        scores.append(label(f"{p:.2f}", sx + 0.65, y + 0.29, SMALL))
-        scores.append(label(str(n), sx - 0.35, y + 0.29, SMALL, MUTED))
-    middle = top + 1.0 + 4 * size
-    blocks = [picture, maps, pools, column]
-    ends = [*(b.x for b in blocks[1:]), sx - 0.7]
-    parts = [b.diagram for b in blocks] + scores
-    names = ["8 x 8 image", "4 feature maps", "4 pooled maps", "64 features", "10 classes"]
-    sizes = [f"{s}" for _, s in stages]
-    for b, name, shape in zip([*blocks, None], names, sizes, strict=True):
-        x = b.middle[0] if b is not None else sx + 0.3
-        parts.append(label(name, x, 6.8, SMALL + 0.04))
-        parts.append(label(shape.replace(" ", ""), x, 7.3, SMALL, MUTED))
-    for b, end, (name, _) in zip(blocks, ends, stages[1:], strict=True):
+    if len(shape) == 4:
+        return f"{shape[1]} channel{'' if shape[1] == 1 else 's'}"
+    return f"{shape[1]} features"
+
+
+def draw_networkcnn(seed: int = 0) -> Drawn[NetworkFacts]:
+    """The digits page's ``DigitsCNN`` on one digit: a few maps of each stage, and its shape.
+
+    The network is built with ``seed`` (the digits page's is 0) and run in
+    evaluation mode, layer by layer with its own modules, on the first training
+    image of :func:`~minitorch.datasets.load_digits`. Its weights are untrained:
+    the figure shows how the data changes shape, not what the network learns.
+    Each stack draws the first ``SHOWN_CHANNELS`` channels of its stage.
+
+    >>> [shape for _, shape in draw_networkcnn().facts.stages]  # doctest: +NORMALIZE_WHITESPACE
+    [(1, 1, 8, 8), (1, 12, 8, 8), (1, 12, 4, 4), (1, 48, 4, 4), (1, 48, 2, 2),
+     (1, 192), (1, 10)]
+    """
+    data = load_digits()
+    image = from_numpy(data.train_inputs.to_numpy()[:1])
+    digit = int(data.train_labels.to_numpy()[0])
+    model = DigitsCNN(seed=seed)
+    model.eval()
+    # DigitsCNN.forward, one layer at a time; the tests check the scores against it.
+    steps = [("input", image)]
+    steps.append(("conv1 + ReLU", model.conv1(steps[-1][1]).relu()))
+    steps.append(("max_pool2d 2", nn.max_pool2d(steps[-1][1], 2)))
+    steps.append(("conv2 + ReLU", model.conv2(steps[-1][1]).relu()))
+    steps.append(("max_pool2d 2", nn.max_pool2d(steps[-1][1], 2)))
+    pooled = steps[-1][1]
+    steps.append(("flatten", pooled.contiguous().view(1, pooled.size)))
+    flat = steps[-1][1]
+    steps.append(("dropout + out", model.out(nn.dropout(flat, model.dropout, model.training))))
+    stages = tuple((layer, value.shape) for layer, value in steps)
+    names = (*(stage_name(shape) for _, shape in stages[:-1]), f"{stages[-1][1][1]} class scores")
+    scores = steps[-1][1].to_numpy().reshape(-1).tolist()
+
+    # One pixel is the same size in every map, so pooling visibly halves a map.
+    size, shift, middle, feature = 0.35, 0.3, 3.0, 0.16
+    blocks: list[Block] = []
+    x = 0.0
+    for (_, value), (layer, _) in zip(steps[:-1], steps[1:], strict=True):
+        maps = value.to_numpy()[0]
+        if maps.ndim == 3:
+            cards = maps[:SHOWN_CHANNELS]
+            height = cards.shape[1] * size + (len(cards) - 1) * shift
+            block = deck(cards.tolist(), x, middle - height / 2, size, shift)
+        else:
+            # The flat vector in rows of 8 features, first feature top left.
+            rows = maps.reshape(-1, 8)
+            block = heatmap(rows.tolist(), x, middle - len(rows) * feature / 2, feature)
+        blocks.append(block)
+        x = block.right + max(text_width(layer, SMALL) + 0.5, 1.6)
+    # The scores, one box per class, with the digit to their left.
+    step = 0.38
+    sx = x + 0.5
+    top = middle - len(scores) * step / 2
+    parts = [b.diagram for b in blocks]
+    for n, score in enumerate(scores):
+        y = top + n * step
+        parts.append(rectangle(sx, y, 1.3, step, PLAIN.fill))
+        parts.append(label(f"{score:.2f}", sx + 0.65, y + step / 2, SMALL))
+        parts.append(label(str(n), sx - 0.3, y + step / 2, SMALL, MUTED))
+    ends = [*(b.x for b in blocks[1:]), sx - 0.6]
+    for b, end, (layer, _) in zip(blocks, ends, stages[1:], strict=True):
         parts.append(arrow((b.right + 0.15, middle), (end - 0.15, middle), MUTED))
-        parts.append(label(name, (b.right + end) / 2, middle - 0.45, SMALL, MUTED))
-    note = "seeded, untrained weights: the class scores are not a prediction yet"
-    parts.append(label(note, (picture.x + sx + 1.3) / 2, 8.1, SMALL, MUTED))
-    facts = NetworkFacts(stages, tuple(probs))
+        parts.append(label(layer, (b.right + end) / 2, middle - 0.4, SMALL, MUTED))
+    below = middle + 2.6
+    centres = [*(b.middle[0] for b in blocks), sx + 0.65]
+    for centre, name, (_, shape) in zip(centres, names, stages, strict=True):
+        parts.append(label(name, centre, below, SMALL + 0.04))
+        parts.append(label(str(shape).replace(" ", ""), centre, below + 0.5, SMALL, MUTED))
+    note = (
+        f"a {digit} from the training set; each stack draws {SHOWN_CHANNELS} of its channels; "
+        "seeded, untrained weights: the scores are not a prediction yet"
+    )
+    parts.append(label(note, (blocks[0].x + sx + 1.3) / 2, below + 1.3, SMALL, MUTED))
+    facts = NetworkFacts(digit, stages, names, tuple(scores))
     return Drawn(concat(parts), facts)

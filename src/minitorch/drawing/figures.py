@@ -113,9 +113,11 @@ REGISTRY: dict[str, Entry] = {
     ),
     "networkcnn": Entry(
         convolutions.draw_networkcnn,
-        "A small convolutional network on an 8 x 8 image of a 3: conv2d and ReLU give four "
-        "8 x 8 feature maps, average pooling four 4 x 4 maps, flattening 64 features, and a "
-        "linear layer with softmax ten class scores, with each stage's shape below it.",
+        "The digits page's DigitsCNN, seeded and untrained, on an 8 x 8 training image of a 4, "
+        "each stage drawn as 3 of its channel maps with its shape below: conv1 and ReLU give 12 "
+        "channels of 8 x 8 (1, 12, 8, 8), max_pool2d 2 gives (1, 12, 4, 4), conv2 and ReLU 48 "
+        "channels (1, 48, 4, 4), max_pool2d 2 (1, 48, 2, 2), flatten 192 features, and "
+        "dropout and the linear layer out ten class scores (1, 10).",
     ),
     "conv_options": Entry(
         general.draw_conv_options,
