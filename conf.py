@@ -131,6 +131,7 @@ nitpick_ignore_regex = [
 # IPython's display protocol, which Figure implements; documented by IPython.
 nitpick_ignore = [
     ("py:meth", "_repr_mimebundle_"),
-    # The private base the convolution layers share (PyTorch's name for it too).
+    # The private bases the convolution layers share (PyTorch's names for them too).
     ("py:class", "minitorch.modules._ConvNd"),
+    ("py:class", "minitorch.modules._ConvTransposeNd"),
 ]
