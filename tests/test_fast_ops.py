@@ -364,3 +364,19 @@ def test_a_read_only_install_caches_in_the_user_cache_directory(tmp_path: Path) 
     assert Path(module_file).parent == package
     assert Path(cache_path).is_relative_to(user_cache / "numba")
     assert Path(cache_path).is_dir()
+
+
+def test_each_row_loop_has_its_own_compiled_name() -> None:
+    # A kernel loaded from the disk cache links the row loops it calls by name. When
+    # every loop of a factory had one name, a process that had compiled the loops in
+    # another order linked a cached kernel to the wrong one: a + b ran inv_back.
+    from minitorch import fast_ops
+
+    loops = [
+        value
+        for name, value in vars(fast_ops).items()
+        if name.startswith("_") and name.endswith(("_loop", "_fold")) and hasattr(value, "py_func")
+    ]
+    names = [loop.py_func.__qualname__ for loop in loops]
+    assert len(loops) == 19
+    assert len(set(names)) == len(names), names

@@ -142,6 +142,22 @@ def _compiled(fn: Callable[..., float]) -> Any:
 # that hands a compiled function to another one cannot be cached.
 
 
+def _named(loop: Callable[..., None], fn: Callable[..., float]) -> Callable[..., None]:
+    """Name a loop after the scalar function it calls: ``zip_loop`` becomes ``zip_loop_add``.
+
+    Numba names a compiled function after its ``__qualname__`` and a counter of
+    this process. The loops of every factory share one qualname, so a kernel
+    loaded from the disk cache, whose calls name the loops as the process that
+    compiled it numbered them, could be linked to another loop that this
+    process compiled first under the same name: ``a + b`` once ran
+    ``inv_back``. A name per function makes any such link the same loop.
+    """
+    name = f"{loop.__name__}_{getattr(fn, '__name__', 'fn')}"
+    loop.__name__ = name
+    loop.__qualname__ = f"{loop.__qualname__.rsplit('.', 1)[0]}.{name}"
+    return loop
+
+
 def _map_loop(fn: Callable[[float], float]) -> Any:
     """Compile ``out_row[j] = fn(in_row[j])`` for every ``j``: the innermost loop of a map.
 
@@ -156,7 +172,7 @@ def _map_loop(fn: Callable[[float], float]) -> Any:
         for j in range(len(out_row)):
             out_row[j] = fn_jit(in_row[j])
 
-    return numba.njit(map_loop)
+    return numba.njit(_named(map_loop, fn))
 
 
 def _zip_loop(fn: Callable[[float, float], float]) -> Any:
@@ -173,7 +189,7 @@ def _zip_loop(fn: Callable[[float, float], float]) -> Any:
         for j in range(len(out_row)):
             out_row[j] = fn_jit(a_row[j], b_row[j])
 
-    return numba.njit(zip_loop)
+    return numba.njit(_named(zip_loop, fn))
 
 
 def _fold_loop(fn: Callable[[float, float], float]) -> Any:
@@ -226,7 +242,7 @@ def _fold_loop(fn: Callable[[float, float], float]) -> Any:
             for j in range(first, width):
                 acc[j] = fn_jit(acc[j], a_storage[position + j * a_step])
 
-    return numba.njit(fold_loop)
+    return numba.njit(_named(fold_loop, fn))
 
 
 _neg_loop = _map_loop(operators.neg)
