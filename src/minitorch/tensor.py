@@ -30,7 +30,6 @@ from .tensor_data import (
     check_sizes,
     is_integer,
     shape_broadcast,
-    strides_from_shape,
 )
 from .tensor_functions import (
     Add,
@@ -84,9 +83,19 @@ class Tensor:
         self.history = history
         self.backend = default_backend if backend is None else backend
         self.grad: Tensor | None = None
-        self.name = name if name is not None else str(self.unique_id)
+        # A name defaults to the id, spelled out only when asked for (errors, drawings).
+        self._name: str | int = name if name is not None else self.unique_id
 
     # ----------------------------------------------------------------- basics
+    @property
+    def name(self) -> str:
+        """The tensor's name in error messages and drawings (its id unless one was given)."""
+        return str(self._name)
+
+    @name.setter
+    def name(self, name: str) -> None:
+        self._name = name
+
     @property
     def shape(self) -> tuple[int, ...]:
         """Size of each dimension."""
@@ -260,7 +269,9 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares storage and the name)."""
-        return Tensor(self._tensor, backend=self.backend, name=self.name)
+        detached = Tensor(self._tensor, backend=self.backend)
+        detached._name = self._name
+        return detached
 
     def is_leaf(self) -> bool:
         """Whether this tensor was made by the user rather than by an operation."""
@@ -478,7 +489,7 @@ class Tensor:
         [[4.00 6.00]]
         """
         if dim is None:
-            return Sum.apply(self.contiguous().view(self.size), dim=0)
+            return Sum.apply(self, dim=None)
         return Sum.apply(self, dim=self._dim("sum", dim))
 
     def mean(self, dim: int | None = None) -> Tensor:
@@ -564,10 +575,10 @@ class Tensor:
         return View.apply(self, shape=shape)
 
     def _reshape(self, shape: tuple[int, ...]) -> Tensor:
-        storage, _, _ = self.kernel_args()
-        offset = self._tensor.index((0,) * self.dims) if self.size else 0
-        view = TensorData(storage[offset:], shape, strides_from_shape(shape), self._tensor.version)
-        return self._new(view)
+        # Storage starts at index (0, ..., 0): a view's offset is in its storage slice.
+        return self._new(
+            TensorData.view_of(self._tensor._storage, shape, None, self._tensor.version)
+        )
 
     def contiguous(self) -> Tensor:
         """A row-major copy (or the tensor itself when it already is row-major)."""
@@ -655,7 +666,7 @@ def zeros(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> T
      [0.00 0.00]]
     """
     shape = check_sizes("zeros", shape)
-    return Tensor(TensorData(np.zeros(_size(shape)), shape), backend=backend)
+    return Tensor(TensorData.view_of(np.zeros(_size(shape)), shape), backend=backend)
 
 
 def ones(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> Tensor:
@@ -665,7 +676,7 @@ def ones(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> Te
     [1.00 1.00 1.00]
     """
     shape = check_sizes("ones", shape)
-    return Tensor(TensorData(np.ones(_size(shape)), shape), backend=backend)
+    return Tensor(TensorData.view_of(np.ones(_size(shape)), shape), backend=backend)
 
 
 def rand(

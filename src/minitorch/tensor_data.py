@@ -107,6 +107,8 @@ def shape_broadcast(shape1: UserShape, shape2: UserShape) -> tuple[int, ...]:
     ...
     minitorch.errors.ShapeError: broadcast: shapes (2, 3) and (4, 3) do not broadcast: aligned on the right, sizes 2 and 4 differ and neither is 1
     """
+    if shape1 == shape2:  # the common case, and a quarter of a small addition's time
+        return tuple(shape1)
     n = max(len(shape1), len(shape2))
     a = (1,) * (n - len(shape1)) + tuple(shape1)
     b = (1,) * (n - len(shape2)) + tuple(shape2)
@@ -161,6 +163,8 @@ def check_sizes(op: str, shape: object) -> tuple[int, ...]:
     ...
     minitorch.errors.ShapeError: zeros: sizes must not be negative, got shape (-1, 3)
     """
+    if type(shape) is tuple and all(type(s) is int and s >= 0 for s in shape):
+        return shape  # already what is asked for: the common case, kept cheap
     if is_integer(shape):
         shape = (shape,)
     if not isinstance(shape, Sequence | np.ndarray) or isinstance(shape, str):
@@ -263,6 +267,38 @@ class TensorData:
                     f"past the end of a storage of {len(self._storage)} numbers"
                 )
 
+    @classmethod
+    def view_of(
+        cls,
+        storage: Storage,
+        shape: tuple[int, ...],
+        strides: tuple[int, ...] | None = None,
+        version: Version | None = None,
+    ) -> TensorData:
+        """A ``TensorData`` from parts the library has already checked, without checking them again.
+
+        For the results and views that operations make: ``storage`` is a flat
+        float64 array, ``shape`` a tuple of non-negative ints and ``strides``
+        (row-major when omitted) reach no element outside ``storage``. The
+        constructor's checks cost about 20 us, as much as a small addition's
+        kernel; a user's data still goes through the constructor.
+
+        >>> TensorData.view_of(np.arange(6.0), (3, 2), (1, 3)).get((2, 1))
+        5.0
+        """
+        self = cls.__new__(cls)
+        self.version = Version() if version is None else version
+        self._storage = storage
+        if strides is None:
+            strides = strides_from_shape(shape)
+        self.shape = shape
+        self.strides = strides
+        self._shape = np.array(shape, dtype=np.int64)
+        self._strides = np.array(strides, dtype=np.int64)
+        self.dims = len(shape)
+        self.size = _prod(shape)
+        return self
+
     def is_contiguous(self) -> bool:
         """Whether the elements lie in storage in row-major order with no gaps.
 
@@ -273,11 +309,12 @@ class TensorData:
         >>> TensorData(np.zeros(6), (2, 3)).permute(1, 0).is_contiguous()
         False
         """
-        expected = strides_from_shape(self.shape)
-        return all(
-            size == 1 or s == e
-            for size, s, e in zip(self.shape, self.strides, expected, strict=True)
-        )
+        step = 1
+        for size, stride in zip(reversed(self.shape), reversed(self.strides), strict=True):
+            if size != 1 and stride != step:
+                return False
+            step *= size
+        return True
 
     def index(self, index: int | UserIndex) -> int:
         """Return the storage position of ``index``, checking it against the shape.
@@ -368,7 +405,7 @@ class TensorData:
                 f"permute: order {order} is not a permutation of {tuple(range(self.dims))} "
                 f"for a tensor of shape {self.shape}"
             )
-        return TensorData(
+        return TensorData.view_of(
             self._storage,
             tuple(self.shape[o] for o in order),
             tuple(self.strides[o] for o in order),

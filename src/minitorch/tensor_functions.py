@@ -158,11 +158,13 @@ class Exp(Function):
         return (grad_output.backend.mul_zip(grad_output, out),)
 
 
-# d sum_dim(a) = d copied along dim: [.., 1, ..] -> [.., n, ..]
+# d sum_dim(a) = d copied along dim: [.., 1, ..] -> [.., n, ..]; dim None sums everything
 class Sum(Function):
     @staticmethod
-    def forward(ctx: Context, a: Tensor, dim: int) -> Tensor:
+    def forward(ctx: Context, a: Tensor, dim: int | None) -> Tensor:
         ctx.save_for_backward(a.shape)
+        if dim is None:
+            a, dim = a.contiguous()._reshape((a.size,)), 0
         return a.backend.add_reduce(a, dim)
 
     @staticmethod
