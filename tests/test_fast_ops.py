@@ -223,6 +223,34 @@ def test_map_broadcasts_into_a_given_output() -> None:
     assert out.to_numpy().tolist() == [[-1.0, -1.0, -1.0], [-2.0, -2.0, -2.0]]
 
 
+@pytest.mark.parametrize(
+    ("a_shape", "b_shape", "permute"),
+    [
+        ((3, 4, 2, 5), (4, 1, 1), None),  # a bias: one row of 2 * 5 per channel
+        ((3, 4, 2, 5), (4, 2, 1), None),  # broadcast along the last dim only: no merge
+        ((3, 4, 2, 5), (1, 2, 5), None),  # the same map for every channel: rows of 2 * 5 * ...
+        ((3, 4, 2, 5), (3, 4, 2, 5), (0, 2, 1, 3)),  # a permuted input stops the merge
+        ((2, 1, 3, 4), (2, 1, 1, 4), None),  # a size-1 dimension inside the row
+    ],
+)
+def test_rows_merged_across_dimensions_match_numpy(
+    a_shape: tuple[int, ...], b_shape: tuple[int, ...], permute: tuple[int, ...] | None
+) -> None:
+    rng = np.random.default_rng(1)
+    a_np, b_np = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    a, b = minitorch.tensor(a_np, backend=FAST), minitorch.tensor(b_np, backend=FAST)
+    if permute is not None:
+        a, a_np = a.permute(*permute), a_np.transpose(permute)
+        b, b_np = b.permute(*permute), b_np.transpose(permute)
+    assert np.array_equal((a + b).to_numpy(), a_np + b_np)
+    assert np.array_equal((a * b).to_numpy(), a_np * b_np)
+    assert np.array_equal((-a).to_numpy(), -a_np)
+    assert np.array_equal(
+        FAST.neg_map(b, minitorch.zeros(a.shape, backend=FAST)).to_numpy(),
+        np.broadcast_to(-b_np, a.shape),
+    )
+
+
 @pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 3), (3, 0)])
 def test_size_zero_tensors(shape: tuple[int, ...]) -> None:
     t = minitorch.zeros(shape, backend=FAST)
