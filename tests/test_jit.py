@@ -227,3 +227,24 @@ def test_a_cache_that_cannot_be_written_warns_once_and_computes(
     with warnings.catch_warnings():
         warnings.simplefilter("error", CacheWarning)
         assert module.compiled(1) == 2  # another signature: no second warning
+
+
+def test_numba_loads_only_when_the_fast_backend_is_first_used() -> None:
+    # `import minitorch`, the plain backend (convolution included) and the
+    # exercises need only NumPy; the first fast tensor brings Numba in.
+    result = run_python(
+        """
+        import sys
+        import minitorch
+        assert "numba" not in sys.modules, "import minitorch loaded Numba"
+        plain = minitorch.SimpleBackend
+        x = minitorch.tensor([[[1.0, 2.0, 3.0]]], backend=plain, requires_grad=True)
+        w = minitorch.tensor([[[1.0, -1.0]]], backend=plain)
+        minitorch.conv1d(x * 2 + 1, w, padding=1).sum().backward()
+        assert "numba" not in sys.modules, "the plain backend loaded Numba"
+        print((minitorch.tensor([1.0, 2.0]) * 3).sum().item(), "numba" in sys.modules)
+        print(minitorch.FastBackend is minitorch.tensor([1.0]).backend)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["9.0", "True", "True"]

@@ -5,16 +5,14 @@ from hypothesis import strategies as st
 
 import minitorch
 from minitorch.errors import ArgumentError, IndexingError, ShapeError
+from minitorch.fast_ops import broadcast_index_jit, index_to_position_jit, to_index_jit
 from minitorch.tensor_data import (
     TensorData,
     broadcast_index,
-    broadcast_index_jit,
     index_to_position,
-    index_to_position_jit,
     shape_broadcast,
     strides_from_shape,
     to_index,
-    to_index_jit,
 )
 from strategies import shapes
 

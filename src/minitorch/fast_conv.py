@@ -47,8 +47,8 @@ from .tensor_ops import (
     ConvGeometry,
     Indices,
     PoolWindow,
-    tensor_max_pool,
-    tensor_max_pool_backward,
+    max_pool_plane,
+    max_pool_plane_backward,
 )
 
 if TYPE_CHECKING:
@@ -436,9 +436,50 @@ def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> 
     return out
 
 
-# The pooling loops of the plain backend, compiled: their planes run in parallel.
-max_pool_kernel = njit(parallel=True, cache=True)(tensor_max_pool)
-max_pool_backward_kernel = njit(parallel=True, cache=True)(tensor_max_pool_backward)
+# The pooling loops of the plain backend, compiled, with their planes in parallel.
+_max_pool_plane = njit(cache=True)(max_pool_plane)
+_max_pool_plane_backward = njit(cache=True)(max_pool_plane_backward)
+
+
+def _max_pool_planes(
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    where: Indices,
+    input: Storage,
+    input_shape: Shape,
+    input_strides: Strides,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+) -> None:
+    """:func:`~minitorch.tensor_ops.tensor_max_pool` with its loop over planes a ``prange``."""
+    for plane in prange(out_shape[0] * out_shape[1]):
+        _max_pool_plane(
+            plane, out, out_shape, out_strides, where, input, input_shape, input_strides,
+            kernel, stride, padding, dilation,
+        )  # fmt: skip
+
+
+def _max_pool_planes_backward(
+    grad: Storage,
+    grad_shape: Shape,
+    grad_strides: Strides,
+    grad_output: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    where: Indices,
+) -> None:
+    """:func:`~minitorch.tensor_ops.tensor_max_pool_backward` with its planes in parallel."""
+    for plane in prange(out_shape[0] * out_shape[1]):
+        _max_pool_plane_backward(
+            plane, grad, grad_shape, grad_strides, grad_output, out_shape, out_strides, where
+        )
+
+
+max_pool_kernel = njit(parallel=True, cache=True)(_max_pool_planes)
+max_pool_backward_kernel = njit(parallel=True, cache=True)(_max_pool_planes_backward)
 
 
 def max_pool(

@@ -63,10 +63,10 @@ from .tensor_data import (
     Storage,
     Strides,
     TensorData,
-    broadcast_index_jit,
-    index_to_position_jit,
+    broadcast_index,
+    index_to_position,
     shape_broadcast,
-    to_index_jit,
+    to_index,
 )
 from .tensor_ops import ConvGeometry, Indices, Kernel, MapProto, PoolWindow, matmul_shape
 
@@ -100,6 +100,13 @@ BINARY_OPS: dict[Callable[[float, float], float], int] = {
     operators.relu_back: RELU_BACK,
     operators.sigmoid_back: SIGMOID_BACK,
 }
+
+# The index math of minitorch.tensor_data, compiled once, here, for every kernel
+# of the library to import (LLVM inlines the calls).
+_inline = njit(cache=True)
+index_to_position_jit = _inline(index_to_position)
+to_index_jit = _inline(to_index)
+broadcast_index_jit = _inline(broadcast_index)
 
 # The functions a reduction is compiled for; other folds take the uncached path.
 REDUCE_OPS: dict[Callable[[float, float], float], int] = {
@@ -414,7 +421,7 @@ def _row_width(
     >>> shape, strides = np.array([2, 3, 4]), np.array([12, 4, 1])
     >>> int(_row_width(shape, 2, strides, shape, strides, np.array([3, 1]), np.array([1, 0])))
     4
-    >>> int(_row_width(shape, 2, strides, shape, strides, np.array([1, 4]), np.array([4, 1])))
+    >>> int(_row_width(shape, 2, strides, shape, strides, np.array([3, 4]), np.array([4, 1])))
     12
     """
     width = out_shape[dim]

@@ -8,7 +8,9 @@ copy storage.
 
 This module is the only place that does index math. Each index function is
 written once in plain Python, used as-is by the reference backend and the book,
-and compiled once below (``*_jit``) for every Numba kernel to import.
+and compiled once in :mod:`minitorch.fast_ops` (``*_jit``) for every Numba
+kernel to import. Nothing here imports Numba, so ``import minitorch`` does not
+load it until a kernel is first needed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import ArgumentError, ArgumentTypeError, IndexingError, ShapeError
-from .jit import njit
 
 Storage: TypeAlias = npt.NDArray[np.float64]
 OutIndex: TypeAlias = npt.NDArray[np.int64]
@@ -83,13 +84,6 @@ def broadcast_index(big_index: Index, big_shape: Shape, shape: Shape, out_index:
     offset = len(big_shape) - len(shape)
     for d in range(len(shape)):
         out_index[d] = big_index[d + offset] if shape[d] > 1 else 0
-
-
-# Compiled once, here; every Numba kernel imports these (LLVM inlines the calls).
-_inline = njit(cache=True)
-index_to_position_jit = _inline(index_to_position)
-to_index_jit = _inline(to_index)
-broadcast_index_jit = _inline(broadcast_index)
 
 
 def shape_broadcast(shape1: UserShape, shape2: UserShape) -> tuple[int, ...]:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-from numba import prange
 
 from . import operators
 from .tensor_data import (
@@ -497,39 +496,57 @@ def tensor_max_pool(
     As PyTorch does, the first of equal maxima wins, and a NaN wins over any
     number, so a NaN in a window comes out. ``where`` receives the maximum's
     place in its plane, ``h * width + w``, in the order of the output elements.
-    The loop over planes is a ``prange``: compiled by Numba
-    (:mod:`minitorch.fast_conv`) the planes run in parallel; in Python it is a range.
+    Planes are independent: the compiled kernel (:mod:`minitorch.fast_conv`)
+    runs :func:`max_pool_plane` on them in parallel.
     """
-    batch, channels, out_height, out_width = out_shape
+    for plane in range(out_shape[0] * out_shape[1]):
+        max_pool_plane(
+            plane, out, out_shape, out_strides, where, input, input_shape, input_strides,
+            kernel, stride, padding, dilation,
+        )  # fmt: skip
+
+
+def max_pool_plane(
+    plane: int,
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    where: Indices,
+    input: Storage,
+    input_shape: Shape,
+    input_strides: Strides,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+) -> None:
+    """:func:`tensor_max_pool` on one plane, ``plane = b * channels + c``."""
+    channels, out_height, out_width = out_shape[1], out_shape[2], out_shape[3]
     height, width = input_shape[2], input_shape[3]
-    for plane in prange(batch * channels):
-        b = plane // channels
-        c = plane - b * channels
-        base = b * input_strides[0] + c * input_strides[1]
-        for y in range(out_height):
-            for x in range(out_width):
-                best = -np.inf
-                found = -1
-                for kh in range(kernel[0]):
-                    h = y * stride[0] - padding[0] + kh * dilation[0]
-                    if h < 0 or h >= height:
+    b = plane // channels
+    c = plane - b * channels
+    base = b * input_strides[0] + c * input_strides[1]
+    for y in range(out_height):
+        for x in range(out_width):
+            best = -np.inf
+            found = -1
+            for kh in range(kernel[0]):
+                h = y * stride[0] - padding[0] + kh * dilation[0]
+                if h < 0 or h >= height:
+                    continue
+                for kw in range(kernel[1]):
+                    w = x * stride[1] - padding[1] + kw * dilation[1]
+                    if w < 0 or w >= width:
                         continue
-                    for kw in range(kernel[1]):
-                        w = x * stride[1] - padding[1] + kw * dilation[1]
-                        if w < 0 or w >= width:
-                            continue
-                        value = input[base + h * input_strides[2] + w * input_strides[3]]
-                        # value != value: a NaN, which wins and stays
-                        if found < 0 or value > best or value != value:
-                            best = value
-                            found = h * width + w
-                out[
-                    b * out_strides[0]
-                    + c * out_strides[1]
-                    + y * out_strides[2]
-                    + x * out_strides[3]
-                ] = best
-                where[(plane * out_height + y) * out_width + x] = found
+                    value = input[base + h * input_strides[2] + w * input_strides[3]]
+                    # value != value: a NaN, which wins and stays
+                    if found < 0 or value > best or value != value:
+                        best = value
+                        found = h * width + w
+            out[
+                b * out_strides[0] + c * out_strides[1] + y * out_strides[2] + x * out_strides[3]
+            ] = best
+            where[(plane * out_height + y) * out_width + x] = found
 
 
 def tensor_max_pool_backward(
@@ -544,27 +561,36 @@ def tensor_max_pool_backward(
     """Add each output's gradient to the input cell that was its window's maximum.
 
     ``grad`` holds zeros on entry. Overlapping windows may share a maximum, so
-    the additions of one plane run in order; planes run in parallel when compiled.
+    the additions of one plane run in order (:func:`max_pool_plane_backward`);
+    the compiled kernel runs the planes in parallel.
     """
-    batch, channels, out_height, out_width = out_shape
+    for plane in range(out_shape[0] * out_shape[1]):
+        max_pool_plane_backward(
+            plane, grad, grad_shape, grad_strides, grad_output, out_shape, out_strides, where
+        )
+
+
+def max_pool_plane_backward(
+    plane: int,
+    grad: Storage,
+    grad_shape: Shape,
+    grad_strides: Strides,
+    grad_output: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    where: Indices,
+) -> None:
+    """:func:`tensor_max_pool_backward` on one plane, ``plane = b * channels + c``."""
+    channels, out_height, out_width = out_shape[1], out_shape[2], out_shape[3]
     width = grad_shape[3]
-    for plane in prange(batch * channels):
-        b = plane // channels
-        c = plane - b * channels
-        for y in range(out_height):
-            for x in range(out_width):
-                found = where[(plane * out_height + y) * out_width + x]
-                h = found // width
-                w = found - h * width
-                position = (
-                    b * grad_strides[0]
-                    + c * grad_strides[1]
-                    + h * grad_strides[2]
-                    + w * grad_strides[3]
-                )
-                grad[position] += grad_output[
-                    b * out_strides[0]
-                    + c * out_strides[1]
-                    + y * out_strides[2]
-                    + x * out_strides[3]
-                ]
+    b = plane // channels
+    c = plane - b * channels
+    for y in range(out_height):
+        for x in range(out_width):
+            found = where[(plane * out_height + y) * out_width + x]
+            h = found // width
+            w = found - h * width
+            position = b * grad_strides[0] + c * grad_strides[1] + h * grad_strides[2]
+            grad[position + w * grad_strides[3]] += grad_output[
+                b * out_strides[0] + c * out_strides[1] + y * out_strides[2] + x * out_strides[3]
+            ]
