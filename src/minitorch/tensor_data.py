@@ -157,8 +157,8 @@ def check_sizes(op: str, shape: object) -> tuple[int, ...]:
     ...
     minitorch.errors.ShapeError: zeros: sizes must not be negative, got shape (-1, 3)
     """
-    if type(shape) is tuple and all(type(s) is int and s >= 0 for s in shape):
-        return shape  # already what is asked for: the common case, kept cheap
+    if isinstance(shape, tuple | list) and all(type(s) is int and s >= 0 for s in shape):
+        return tuple(shape)  # already what is asked for: the common case, kept cheap
     if is_integer(shape):
         shape = (shape,)
     if not isinstance(shape, Sequence | np.ndarray) or isinstance(shape, str):
@@ -242,7 +242,10 @@ class TensorData:
         shape = check_sizes("tensor", shape)
         if len(shape) > MAX_DIMS:
             raise ShapeError(f"tensor: at most {MAX_DIMS} dimensions, got shape {shape}")
-        strides = strides_from_shape(shape) if strides is None else tuple(int(s) for s in strides)
+        if strides is None:
+            strides = strides_from_shape(shape)
+        elif type(strides) is not tuple or not all(type(s) is int for s in strides):
+            strides = tuple(int(s) for s in strides)
         if len(strides) != len(shape):
             raise ShapeError(
                 f"tensor: strides {strides} and shape {shape} must have the same length"
