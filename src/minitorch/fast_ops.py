@@ -55,7 +55,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from . import fast_conv, operators
+from . import fast_conv, fast_train, operators
 from .jit import launch, njit
 from .tensor_data import (
     MAX_DIMS,
@@ -68,7 +68,16 @@ from .tensor_data import (
     shape_broadcast,
     to_index,
 )
-from .tensor_ops import ConvGeometry, Indices, Kernel, MapProto, PoolWindow, matmul_shape
+from .tensor_ops import (
+    AdamStep,
+    ConvGeometry,
+    Indices,
+    Kernel,
+    MapProto,
+    PoolWindow,
+    SGDStep,
+    matmul_shape,
+)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -957,3 +966,40 @@ class FastOps:
     def max_pool_backward(grad_output: Tensor, where: Indices, shape: Shape) -> Tensor:
         """Its gradient (see :func:`minitorch.fast_conv.max_pool_backward`)."""
         return fast_conv.max_pool_backward(grad_output, where, shape)
+
+    # The fused kernels of a training step live in their own module, minitorch.fast_train.
+    @staticmethod
+    def avg_pool(
+        input: Tensor, window: PoolWindow, out_size: tuple[int, int], count_include_pad: bool
+    ) -> Tensor:
+        """Compiled average pooling (see :func:`minitorch.fast_train.avg_pool`)."""
+        return fast_train.avg_pool(input, window, out_size, count_include_pad)
+
+    @staticmethod
+    def avg_pool_backward(
+        grad_output: Tensor, window: PoolWindow, shape: Shape, count_include_pad: bool
+    ) -> Tensor:
+        """Its gradient (see :func:`minitorch.fast_train.avg_pool_backward`)."""
+        return fast_train.avg_pool_backward(grad_output, window, shape, count_include_pad)
+
+    @staticmethod
+    def cross_entropy(logits: Tensor, labels: Indices) -> tuple[Tensor, Tensor]:
+        """Compiled log-softmax and cross-entropy (see :func:`minitorch.fast_train.cross_entropy`)."""
+        return fast_train.cross_entropy(logits, labels)
+
+    @staticmethod
+    def cross_entropy_backward(log_probs: Tensor, labels: Indices, scale: float) -> Tensor:
+        """Its gradient (see :func:`minitorch.fast_train.cross_entropy_backward`)."""
+        return fast_train.cross_entropy_backward(log_probs, labels, scale)
+
+    @staticmethod
+    def adam_step(
+        value: Tensor, grad: Tensor, mean: Tensor, square: Tensor, settings: AdamStep
+    ) -> None:
+        """A compiled in-place Adam update (see :func:`minitorch.fast_train.adam_step`)."""
+        fast_train.adam_step(value, grad, mean, square, settings)
+
+    @staticmethod
+    def sgd_step(value: Tensor, grad: Tensor, velocity: Tensor | None, settings: SGDStep) -> None:
+        """A compiled in-place SGD update (see :func:`minitorch.fast_train.sgd_step`)."""
+        fast_train.sgd_step(value, grad, velocity, settings)

@@ -46,7 +46,16 @@ from .errors import CacheWarning
 
 # The files whose code a compiled kernel can contain: a kernel cached under one
 # version of any of them is not used under another.
-KERNEL_SOURCES = ("operators.py", "tensor_data.py", "fast_ops.py", "fast_conv.py", "jit.py")
+KERNEL_SOURCES = (
+    "operators.py",
+    "tensor_data.py",
+    # the reference loops that fast_train.py's parallel kernels call, compiled as they are
+    "tensor_ops.py",
+    "fast_ops.py",
+    "fast_conv.py",
+    "fast_train.py",
+    "jit.py",
+)
 PACKAGE = Path(__file__).resolve().parent
 
 # Least work (elements, or multiply-adds) worth running on more than one thread:

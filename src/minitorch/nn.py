@@ -1,12 +1,17 @@
 """Network operations, as in ``torch.nn.functional``, composed from the primitives.
 
-Almost nothing here has a backward of its own: average pooling is a
-convolution with constant filters, softmax is exponentials divided by their
-sum, a loss is a masked sum of log-probabilities. Autodiff differentiates each
-one through the primitives it is built from, so a gradient here is correct as
-soon as the primitives' gradients are. Max pooling is the exception: its
-windows overlap, so it is a primitive (:class:`~minitorch.tensor_functions.MaxPool`)
-whose backward sends each gradient to its window's maximum.
+Most of what is here has no backward of its own: softmax is exponentials
+divided by their sum, ``nll_loss`` a masked sum of log-probabilities. Autodiff
+differentiates each one through the primitives it is built from, so a gradient
+here is correct as soon as the primitives' gradients are. Three operations a
+training step runs every time are fused primitives instead, each one kernel
+forward and one backward where the composition would launch many small ones:
+max pooling (:class:`~minitorch.tensor_functions.MaxPool`, whose backward sends
+each gradient to its window's maximum), average pooling
+(:class:`~minitorch.tensor_functions.AvgPool`) and :func:`cross_entropy`
+(:class:`~minitorch.tensor_functions.CrossEntropy`, whose backward is
+``softmax - one_hot``). Their results are those of the compositions they
+replace, which the tests check.
 
 Layouts follow the library's convention: images are
 ``batch x channels x height x width``, class scores are ``batch x classes``.
@@ -16,7 +21,6 @@ before any kernel runs.
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,14 +29,15 @@ import numpy.typing as npt
 from . import rng
 
 # The convolutions are functions of this module too, as in torch.nn.functional.
-from .convolution import IntOrTuple, conv2d, int_per_dim
+from .convolution import IntOrTuple, int_per_dim
 from .convolution import conv1d as conv1d
+from .convolution import conv2d as conv2d
 from .convolution import conv_transpose1d as conv_transpose1d
 from .convolution import conv_transpose2d as conv_transpose2d
 from .errors import ArgumentError, ShapeError
 from .tensor import Tensor, from_numpy
-from .tensor_functions import MaxPool
-from .tensor_ops import PoolWindow, TensorBackend
+from .tensor_functions import AvgPool, CrossEntropy, MaxPool
+from .tensor_ops import Indices, PoolWindow, TensorBackend
 
 # Class numbers: a tensor, a list, or a NumPy array of whole numbers.
 Labels = Tensor | Sequence[int] | npt.NDArray[np.generic]
@@ -166,8 +171,10 @@ def avg_pool1d(
 ) -> Tensor:
     """The mean of each window, as ``torch.nn.functional.avg_pool1d``.
 
-    An average pool is a convolution with one constant filter per channel
-    (``groups = channels``), so its gradient is that convolution's.
+    One kernel computes it (:class:`~minitorch.tensor_functions.AvgPool`), the
+    same numbers as a convolution with one constant filter per channel
+    (``groups = channels``); its gradient shares each output's gradient
+    equally among the cells of its window.
 
     Args:
         input: ``batch x channels x width`` (or without the batch).
@@ -352,36 +359,10 @@ def _avg_pool(
     batched, window, out_size = _pool_window(
         op, dims, input, kernel_size, stride, padding, 1, ceil_mode
     )
-    channels = batched.shape[1]
-    sizes = batched.shape[2:]
-    # Zeros after the padding where a ceil_mode window runs past it.
-    pairs = tuple(
-        (p, p + builtins.max(0, (o - 1) * s + k - n - 2 * p))
-        for n, o, k, s, p in zip(
-            sizes, out_size, window.kernel, window.stride, window.padding, strict=True
-        )
+    out = AvgPool.apply(
+        batched, window=window, out_size=out_size, count_include_pad=bool(count_include_pad)
     )
-    ones = from_numpy(np.ones((channels, 1, *window.kernel)), backend=input.backend)
-    sums = conv2d(batched, ones, stride=window.stride, padding=pairs, groups=channels)
-    counts = [
-        _window_counts(n, o, k, s, p, count_include_pad)
-        for n, o, k, s, p in zip(
-            sizes, out_size, window.kernel, window.stride, window.padding, strict=True
-        )
-    ]
-    divisor = from_numpy(np.outer(*counts), backend=input.backend)
-    return _unpool_shape(sums / divisor, input, dims)
-
-
-def _window_counts(
-    n: int, out: int, k: int, s: int, p: int, include_pad: bool
-) -> npt.NDArray[np.float64]:
-    """How many cells each window averages along one dimension, as PyTorch counts them."""
-    start = np.arange(out) * s - p
-    stop = np.minimum(start + k, n + p)  # padding counts, cells past it never do
-    if include_pad:
-        return (stop - start).astype(np.float64)
-    return (np.minimum(stop, n) - np.maximum(start, 0)).astype(np.float64)
+    return _unpool_shape(out, input, dims)
 
 
 def max(input: Tensor, dim: int) -> Tensor:
@@ -515,6 +496,19 @@ def _label_values(op: str, labels: Labels, classes: int) -> npt.NDArray[np.float
     return values
 
 
+def _class_labels(op: str, scores: Tensor, labels: Labels) -> Indices:
+    """Check ``batch x classes`` scores and their labels; return the labels as integers."""
+    _check_dims(op, scores, 2, "batch x classes")
+    batch, classes = scores.shape
+    values = _label_values(op, labels, classes)
+    if values.size != batch:
+        raise ShapeError(
+            f"{op}: got {values.size} labels for a batch of {batch} rows "
+            f"(scores shape {scores.shape})"
+        )
+    return values.astype(np.int64)
+
+
 def nll_loss(log_probs: Tensor, labels: Labels) -> Tensor:
     """Return the mean negative log-probability of the correct classes.
 
@@ -532,14 +526,8 @@ def nll_loss(log_probs: Tensor, labels: Labels) -> Tensor:
     [0.38]
 
     """
-    _check_dims("nll_loss", log_probs, 2, "batch x classes")
+    values = _class_labels("nll_loss", log_probs, labels)
     batch, classes = log_probs.shape
-    values = _label_values("nll_loss", labels, classes)
-    if values.size != batch:
-        raise ShapeError(
-            f"nll_loss: got {values.size} labels for a batch of {batch} rows "
-            f"(log_probs shape {log_probs.shape})"
-        )
     picked = log_probs * one_hot(values, classes, log_probs.backend)
     return -picked.sum() / float(batch)
 
@@ -547,17 +535,23 @@ def nll_loss(log_probs: Tensor, labels: Labels) -> Tensor:
 def cross_entropy(logits: Tensor, labels: Labels) -> Tensor:
     """Softmax cross-entropy from raw scores: ``nll_loss(logsoftmax(logits, 1), labels)``.
 
+    Computed as one primitive (:class:`~minitorch.tensor_functions.CrossEntropy`):
+    one kernel takes each row's log-softmax (with its largest value subtracted,
+    so nothing overflows) and its loss, and the backward is one kernel too,
+    ``(softmax(logits) - one_hot(labels)) / batch``. A NaN in a row, or an
+    infinite largest score, makes that row's loss and gradient NaN, as in PyTorch.
+
     Args:
         logits: ``batch x classes`` unnormalised scores.
         labels: ``batch`` class numbers in ``[0, classes)``, a list or a tensor.
 
     Returns:
-        A one-element tensor.
+        A one-element tensor: the mean loss over the batch (NaN for an empty batch).
 
     >>> from minitorch import tensor
     >>> round(cross_entropy(tensor([[0.0, 0.0]]), [1]).item(), 4)  # log 2
     0.6931
 
     """
-    _check_dims("cross_entropy", logits, 2, "batch x classes")
-    return nll_loss(logsoftmax(logits, 1), labels)
+    values = _class_labels("cross_entropy", logits, labels)
+    return CrossEntropy.apply(logits, labels=values)

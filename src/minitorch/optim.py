@@ -1,10 +1,14 @@
 """Optimisers: turn the gradients left on parameters by ``backward`` into new values.
 
-An update is arithmetic on numbers, not part of any model, so it runs on
-NumPy copies of the value and gradient and writes the result back into the
-parameter in place (:meth:`Parameter.copy_`): no graph is recorded and the
-parameter stays the same leaf tensor. A parameter without a gradient (unused
-in the last forward pass) is left alone.
+An update is arithmetic on numbers, not part of any model, so it records no
+graph: one kernel of the parameter's backend (``adam_step``, ``sgd_step``; the
+loops are :func:`~minitorch.tensor_ops.tensor_adam_step` and
+:func:`~minitorch.tensor_ops.tensor_sgd_step`) overwrites the parameter's
+values and the optimiser's running averages in place, in one pass. The
+parameter stays the same leaf tensor, and its version counter is bumped, as
+:meth:`Parameter.copy_` does, so that a graph that saved the old values
+refuses to run backward. A parameter without a gradient (unused in the last
+forward pass) is left alone.
 """
 
 from __future__ import annotations
@@ -14,12 +18,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 import numpy as np
-import numpy.typing as npt
 
 from .errors import ArgumentError, ArgumentTypeError
 from .modules import Parameter
-
-Array = npt.NDArray[np.float64]
+from .tensor import Tensor
+from .tensor_ops import AdamStep, SGDStep
 
 
 def _positive(name: str, argument: str, value: object) -> float:
@@ -62,11 +65,19 @@ class Optimizer(ABC):
         for parameter in self.parameters:
             parameter.zero_grad()
 
-    def _gradients(self) -> Iterable[tuple[int, Parameter, Array]]:
-        """Each parameter that has a gradient, with its position and the gradient as an array."""
+    def _gradients(self) -> Iterable[tuple[int, Tensor, Tensor]]:
+        """Each parameter that has a gradient: its position, its value and the gradient."""
         for i, parameter in enumerate(self.parameters):
             if parameter.grad is not None:
-                yield i, parameter, parameter.grad.to_numpy()
+                yield i, parameter.value, parameter.grad
+
+
+def _written_in_place(value: Tensor) -> None:
+    """Count an in-place write of ``value``, as :meth:`Parameter.copy_` does.
+
+    A graph that saved the old values then refuses to run backward.
+    """
+    value._tensor.version.bump()
 
 
 class SGD(Optimizer):
@@ -97,17 +108,19 @@ class SGD(Optimizer):
             raise ArgumentError(f"SGD: momentum must be in [0, 1), got {momentum}")
         self.lr = lr
         self.momentum = momentum
-        self.velocity: dict[int, Array] = {}
+        self.velocity: dict[int, Tensor] = {}
 
     def step(self) -> None:
         """Move every parameter that has a gradient one step downhill."""
-        for i, parameter, grad in self._gradients():
-            step = grad
+        for i, value, grad in self._gradients():
+            velocity = None
+            first = False
             if self.momentum:
-                previous = self.velocity.get(i)
-                step = grad if previous is None else self.momentum * previous + grad
-                self.velocity[i] = step
-            parameter.copy_(parameter.value.to_numpy() - self.lr * step)
+                first = i not in self.velocity
+                velocity = self.velocity[i] if not first else value.zeros()
+                self.velocity[i] = velocity
+            value.backend.sgd_step(value, grad, velocity, SGDStep(self.lr, self.momentum, first))
+            _written_in_place(value)
 
 
 class Adam(Optimizer):
@@ -153,18 +166,16 @@ class Adam(Optimizer):
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = eps
         self.steps: dict[int, int] = {}
-        self.mean: dict[int, Array] = {}
-        self.square: dict[int, Array] = {}
+        self.mean: dict[int, Tensor] = {}
+        self.square: dict[int, Tensor] = {}
 
     def step(self) -> None:
         """Move every parameter that has a gradient one Adam step."""
         beta1, beta2 = self.betas
-        for i, parameter, grad in self._gradients():
+        for i, value, grad in self._gradients():
             t = self.steps[i] = self.steps.get(i, 0) + 1
-            mean = beta1 * self.mean.get(i, 0.0) + (1.0 - beta1) * grad
-            square = beta2 * self.square.get(i, 0.0) + (1.0 - beta2) * grad * grad
-            self.mean[i], self.square[i] = mean, square
-            mean_hat = mean / (1.0 - beta1**t)
-            square_hat = square / (1.0 - beta2**t)
-            step = self.lr * mean_hat / (np.sqrt(square_hat) + self.eps)
-            parameter.copy_(parameter.value.to_numpy() - step)
+            if i not in self.mean:
+                self.mean[i], self.square[i] = value.zeros(), value.zeros()
+            settings = AdamStep(self.lr, beta1, beta2, self.eps, 1.0 - beta1**t, 1.0 - beta2**t)
+            value.backend.adam_step(value, grad, self.mean[i], self.square[i], settings)
+            _written_in_place(value)

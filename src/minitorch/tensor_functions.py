@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .autodiff import Context, History, is_grad_enabled
 from .tensor_data import TensorData
-from .tensor_ops import ConvGeometry, PoolWindow
+from .tensor_ops import ConvGeometry, Indices, PoolWindow
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -534,3 +534,41 @@ def _split_first(t: Tensor, groups: int) -> Tensor:
 def _swap12(t: Tensor) -> Tensor:
     """Exchange dimensions 1 and 2 of a 5-D view (no copy, no graph)."""
     return t._new(t._tensor.permute(0, 2, 1, 3, 4))
+
+
+# d avg_pool(a) = d / (cells of its window) sent to every cell of that window, added
+# up where windows overlap: [B, C, H', W'] -> [B, C, H, W]
+class AvgPool(Function):
+    @staticmethod
+    def forward(
+        ctx: Context,
+        a: Tensor,
+        window: PoolWindow,
+        out_size: tuple[int, int],
+        count_include_pad: bool,
+    ) -> Tensor:
+        ctx.save_for_backward(a.shape, window, count_include_pad)
+        return a.backend.avg_pool(a, window, out_size, count_include_pad)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+        shape, window, count_include_pad = ctx.saved_values
+        f = grad_output.backend
+        return (f.avg_pool_backward(grad_output, window, shape, count_include_pad),)
+
+
+# d cross_entropy(x, labels) = (softmax(x) - one_hot(labels)) * d / batch, row by row:
+# [1] -> [B, C], with softmax(x) = exp(log_softmax(x)) kept from the forward pass.
+class CrossEntropy(Function):
+    @staticmethod
+    def forward(ctx: Context, logits: Tensor, labels: Indices) -> Tensor:
+        log_probs, loss = logits.backend.cross_entropy(logits, labels)
+        ctx.save_for_backward(log_probs, labels)
+        return loss
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+        log_probs, labels = ctx.saved_values
+        # the loss is the mean over the batch (an empty batch has no gradient to scale)
+        scale = grad_output.item() / max(1, len(labels))
+        return (grad_output.backend.cross_entropy_backward(log_probs, labels, scale),)

@@ -18,6 +18,7 @@ been checked by the caller; the kernels only compute.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeAlias
 
@@ -129,6 +130,42 @@ class TensorOps(Protocol):
         """Send each output's gradient to its window's maximum, adding where windows overlap."""
         ...
 
+    @staticmethod
+    def avg_pool(
+        input: Tensor, window: PoolWindow, out_size: tuple[int, int], count_include_pad: bool
+    ) -> Tensor:
+        """Each window's mean of ``[B, C, H, W]`` (the window's dilation must be 1)."""
+        ...
+
+    @staticmethod
+    def avg_pool_backward(
+        grad_output: Tensor, window: PoolWindow, shape: Shape, count_include_pad: bool
+    ) -> Tensor:
+        """Share each output's gradient among its window's cells, adding where windows overlap."""
+        ...
+
+    @staticmethod
+    def cross_entropy(logits: Tensor, labels: Indices) -> tuple[Tensor, Tensor]:
+        """The log-softmax of each row of ``[B, C]``, and the mean of ``-log_softmax[b, labels[b]]``."""
+        ...
+
+    @staticmethod
+    def cross_entropy_backward(log_probs: Tensor, labels: Indices, scale: float) -> Tensor:
+        """The logits' gradient ``(exp(log_probs) - one_hot(labels)) * scale``."""
+        ...
+
+    @staticmethod
+    def adam_step(
+        value: Tensor, grad: Tensor, mean: Tensor, square: Tensor, settings: AdamStep
+    ) -> None:
+        """One Adam update of the contiguous ``value`` and its running averages, in place."""
+        ...
+
+    @staticmethod
+    def sgd_step(value: Tensor, grad: Tensor, velocity: Tensor | None, settings: SGDStep) -> None:
+        """One SGD update of the contiguous ``value`` (and its ``velocity``), in place."""
+        ...
+
 
 class TensorBackend:
     """A backend's kernels, specialised once to each scalar function the library uses.
@@ -170,6 +207,12 @@ class TensorBackend:
         self.conv = ops.conv
         self.max_pool = ops.max_pool
         self.max_pool_backward = ops.max_pool_backward
+        self.avg_pool = ops.avg_pool
+        self.avg_pool_backward = ops.avg_pool_backward
+        self.cross_entropy = ops.cross_entropy
+        self.cross_entropy_backward = ops.cross_entropy_backward
+        self.adam_step = ops.adam_step
+        self.sgd_step = ops.sgd_step
 
     def __repr__(self) -> str:
         return f"TensorBackend({self.ops.__name__})"
@@ -308,6 +351,118 @@ class SimpleOps:
         grad = grad_output.zeros(tuple(shape))
         tensor_max_pool_backward(*grad.kernel_args(), *grad_output.kernel_args(), where)
         return grad
+
+    @staticmethod
+    def avg_pool(
+        input: Tensor, window: PoolWindow, out_size: tuple[int, int], count_include_pad: bool
+    ) -> Tensor:
+        """Average pooling of ``[B, C, H, W]`` with plain Python loops (see :func:`tensor_avg_pool`).
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> x = tensor([[[[1, 5, 2, 0]]]], backend=TensorBackend(SimpleOps))
+        >>> window = PoolWindow((1, 2), (1, 2), (0, 0), (1, 1))
+        >>> SimpleOps.avg_pool(x, window, (1, 2), True).to_numpy().ravel().tolist()
+        [3.0, 1.0]
+        """
+        out = input.zeros((*input.shape[:2], *out_size))
+        planes = out.shape[0] * out.shape[1]
+        with np.errstate(all="ignore"):
+            tensor_avg_pool(
+                *out.kernel_args(), *input.kernel_args(), *window[:3], count_include_pad, 0, planes
+            )
+        return out
+
+    @staticmethod
+    def avg_pool_backward(
+        grad_output: Tensor, window: PoolWindow, shape: Shape, count_include_pad: bool
+    ) -> Tensor:
+        """The gradient of :meth:`avg_pool` with plain Python loops.
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> d = tensor([[[[10, 20]]]], backend=TensorBackend(SimpleOps))
+        >>> window = PoolWindow((1, 2), (1, 2), (0, 0), (1, 1))
+        >>> SimpleOps.avg_pool_backward(d, window, (1, 1, 1, 4), True).to_numpy().ravel().tolist()
+        [5.0, 5.0, 10.0, 10.0]
+        """
+        grad = grad_output.zeros(tuple(shape))
+        planes = grad.shape[0] * grad.shape[1]
+        with np.errstate(all="ignore"):
+            tensor_avg_pool_backward(
+                *grad.kernel_args(),
+                *grad_output.kernel_args(),
+                *window[:3],
+                count_include_pad,
+                0,
+                planes,
+            )
+        return grad
+
+    @staticmethod
+    def cross_entropy(logits: Tensor, labels: Indices) -> tuple[Tensor, Tensor]:
+        """Log-softmax and mean cross-entropy with plain Python loops (see :func:`tensor_cross_entropy`).
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> x = tensor([[0.0, 0.0]], backend=TensorBackend(SimpleOps))
+        >>> log_probs, loss = SimpleOps.cross_entropy(x, np.array([1]))
+        >>> round(loss.item(), 4)  # log 2
+        0.6931
+        """
+        log_probs = logits.zeros(logits.shape)
+        losses = np.zeros(logits.shape[0])
+        with np.errstate(all="ignore"):  # NaN and infinities propagate silently, as in PyTorch
+            tensor_cross_entropy(log_probs.kernel_args()[0], losses, *logits.kernel_args(), labels)
+        loss = logits.zeros((1,))
+        loss.kernel_args()[0][0] = mean_in_order(losses)
+        return log_probs, loss
+
+    @staticmethod
+    def cross_entropy_backward(log_probs: Tensor, labels: Indices, scale: float) -> Tensor:
+        """The gradient of :meth:`cross_entropy`'s logits with plain Python loops.
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> log_probs = tensor([[0.5, 0.5]], backend=TensorBackend(SimpleOps)).log()
+        >>> SimpleOps.cross_entropy_backward(log_probs, np.array([1]), 1.0).to_numpy().tolist()
+        [[0.5, -0.5]]
+        """
+        grad = log_probs.zeros(log_probs.shape)
+        with np.errstate(all="ignore"):
+            tensor_cross_entropy_backward(
+                grad.kernel_args()[0], row_major(log_probs), log_probs.shape[1], labels, scale
+            )
+        return grad
+
+    @staticmethod
+    def adam_step(
+        value: Tensor, grad: Tensor, mean: Tensor, square: Tensor, settings: AdamStep
+    ) -> None:
+        """One Adam update in place with a plain Python loop (see :func:`tensor_adam_step`).
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> b = TensorBackend(SimpleOps)
+        >>> value, grad = tensor([1.0], backend=b), tensor([2.0], backend=b)
+        >>> SimpleOps.adam_step(value, grad, value.zeros(), value.zeros(),
+        ...                     AdamStep(0.1, 0.9, 0.999, 1e-8, 0.1, 0.001))
+        >>> round(value.item(), 6)  # one step of size lr against the gradient's sign
+        0.9
+        """
+        moving = row_major(value), row_major(grad.contiguous()), row_major(mean), row_major(square)
+        with np.errstate(all="ignore"):
+            tensor_adam_step(*moving, *settings)
+
+    @staticmethod
+    def sgd_step(value: Tensor, grad: Tensor, velocity: Tensor | None, settings: SGDStep) -> None:
+        """One SGD update in place with a plain Python loop (see :func:`tensor_sgd_step`).
+
+        >>> from minitorch import tensor, TensorBackend
+        >>> b = TensorBackend(SimpleOps)
+        >>> value = tensor([1.0, 2.0], backend=b)
+        >>> SimpleOps.sgd_step(value, tensor([10.0, -10.0], backend=b), None, SGDStep(0.1, 0.0, True))
+        >>> value
+        [0.00 3.00]
+        """
+        moving = np.empty(0) if velocity is None else row_major(velocity)
+        with np.errstate(all="ignore"):
+            tensor_sgd_step(row_major(value), row_major(grad.contiguous()), moving, *settings)
 
 
 Kernel = Callable[..., None]
@@ -594,3 +749,288 @@ def max_pool_plane_backward(
             grad[position + w * grad_strides[3]] += grad_output[
                 b * out_strides[0] + c * out_strides[1] + y * out_strides[2] + x * out_strides[3]
             ]
+
+
+def row_major(t: Tensor) -> Storage:
+    """The numbers of a row-major ``t``, in order: its storage cut to its size (no copy).
+
+    >>> from minitorch import tensor
+    >>> row_major(tensor([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    """
+    assert t.is_contiguous(), "a fused kernel reads and writes row-major tensors"
+    return t.kernel_args()[0][: t.size]
+
+
+def tensor_avg_pool(
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    input: Storage,
+    input_shape: Shape,
+    input_strides: Strides,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    count_include_pad: bool,
+    first_plane: int,
+    last_plane: int,
+) -> None:
+    """Average pooling: ``out[b, c, y, x]`` = the mean of window ``(y, x)`` (see :class:`PoolWindow`).
+
+    Cells of the padding add nothing. As in PyTorch, the mean divides by the
+    window's cells inside the input, and by its padding cells too when
+    ``count_include_pad`` is set; never by cells past the padding, which only a
+    ``ceil_mode`` window reaches. The planes ``plane = b * channels + c`` from
+    ``first_plane`` to ``last_plane - 1`` are computed, so that a compiled
+    backend can run pieces of them in parallel.
+    """
+    channels, out_height, out_width = out_shape[1], out_shape[2], out_shape[3]
+    height, width = input_shape[2], input_shape[3]
+    for plane in range(first_plane, last_plane):
+        b = plane // channels
+        c = plane - b * channels
+        base = b * input_strides[0] + c * input_strides[1]
+        for y in range(out_height):
+            # rows top..bottom - 1 with the padding, first_h..last_h - 1 without it
+            top = y * stride[0] - padding[0]
+            bottom = min(top + kernel[0], height + padding[0])
+            first_h, last_h = max(top, 0), min(bottom, height)
+            for x in range(out_width):
+                left = x * stride[1] - padding[1]
+                right = min(left + kernel[1], width + padding[1])
+                first_w, last_w = max(left, 0), min(right, width)
+                total = 0.0
+                for h in range(first_h, last_h):
+                    for w in range(first_w, last_w):
+                        total += input[base + h * input_strides[2] + w * input_strides[3]]
+                if count_include_pad:
+                    cells = (bottom - top) * (right - left)
+                else:
+                    cells = (last_h - first_h) * (last_w - first_w)
+                out[
+                    b * out_strides[0]
+                    + c * out_strides[1]
+                    + y * out_strides[2]
+                    + x * out_strides[3]
+                ] = total / cells
+
+
+def tensor_avg_pool_backward(
+    grad: Storage,
+    grad_shape: Shape,
+    grad_strides: Strides,
+    grad_output: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    count_include_pad: bool,
+    first_plane: int,
+    last_plane: int,
+) -> None:
+    """Share each output's gradient equally among its window's input cells (``grad`` holds zeros).
+
+    The windows of :func:`tensor_avg_pool`, with the same divisor; where
+    windows overlap the shares add up, in the order of the outputs.
+    """
+    channels, out_height, out_width = out_shape[1], out_shape[2], out_shape[3]
+    height, width = grad_shape[2], grad_shape[3]
+    for plane in range(first_plane, last_plane):
+        b = plane // channels
+        c = plane - b * channels
+        base = b * grad_strides[0] + c * grad_strides[1]
+        for y in range(out_height):
+            top = y * stride[0] - padding[0]
+            bottom = min(top + kernel[0], height + padding[0])
+            first_h, last_h = max(top, 0), min(bottom, height)
+            for x in range(out_width):
+                left = x * stride[1] - padding[1]
+                right = min(left + kernel[1], width + padding[1])
+                first_w, last_w = max(left, 0), min(right, width)
+                if count_include_pad:
+                    cells = (bottom - top) * (right - left)
+                else:
+                    cells = (last_h - first_h) * (last_w - first_w)
+                share = (
+                    grad_output[
+                        b * out_strides[0]
+                        + c * out_strides[1]
+                        + y * out_strides[2]
+                        + x * out_strides[3]
+                    ]
+                    / cells
+                )
+                for h in range(first_h, last_h):
+                    for w in range(first_w, last_w):
+                        grad[base + h * grad_strides[2] + w * grad_strides[3]] += share
+
+
+def log_softmax_nll_row(
+    log_probs: Storage, logits: Storage, start: int, step: int, label: int
+) -> float:
+    """One row of :func:`tensor_cross_entropy`; return its loss ``-log_probs[label]``.
+
+    With ``x[j] = logits[start + j * step]`` and ``m`` the largest ``x[j]``::
+
+        log_probs[j] = x[j] - m - log(sum_k exp(x[k] - m))
+
+    Subtracting ``m`` keeps every exponent at most 0, so nothing overflows. As
+    in PyTorch, a NaN anywhere in the row makes the whole row NaN (through the
+    sum), and so does an infinite largest value (``inf - inf``); a ``-inf``
+    logit gets a log-probability of ``-inf`` and a probability of 0.
+
+    >>> log_probs = np.zeros(2)
+    >>> round(float(log_softmax_nll_row(log_probs, np.array([0.0, 0.0]), 0, 1, 1)), 4)  # log 2
+    0.6931
+    """
+    classes = len(log_probs)
+    largest = -math.inf
+    for j in range(classes):
+        largest = max(largest, logits[start + j * step])
+    total = 0.0
+    for j in range(classes):
+        total += math.exp(logits[start + j * step] - largest)
+    log_total = math.log(total)
+    for j in range(classes):
+        log_probs[j] = logits[start + j * step] - largest - log_total
+    return -log_probs[label]
+
+
+def tensor_cross_entropy(
+    log_probs: Storage,
+    losses: Storage,
+    logits: Storage,
+    logits_shape: Shape,
+    logits_strides: Strides,
+    labels: Indices,
+) -> None:
+    """Log-softmax and loss of each row: ``losses[b] = -log_softmax(logits[b])[labels[b]]``.
+
+    ``log_probs`` is a row-major ``[B, C]``; ``logits`` may be any view. The
+    labels have been checked to lie in ``[0, C)``.
+    """
+    classes = logits_shape[1]
+    for b in range(logits_shape[0]):
+        losses[b] = log_softmax_nll_row(
+            log_probs[b * classes : (b + 1) * classes],
+            logits,
+            b * logits_strides[0],
+            logits_strides[1],
+            labels[b],
+        )
+
+
+def mean_in_order(values: Storage) -> float:
+    """``(values[0] + values[1] + ...) / len(values)``, added left to right; NaN when empty.
+
+    >>> float(mean_in_order(np.array([1.0, 2.0, 6.0]))), mean_in_order(np.zeros(0))
+    (3.0, nan)
+    """
+    if len(values) == 0:
+        return math.nan
+    total = 0.0
+    for value in values:
+        total += value
+    return total / len(values)
+
+
+def softmax_minus_one_hot_row(grad: Storage, log_probs: Storage, label: int, scale: float) -> None:
+    """``grad[j] = (exp(log_probs[j]) - (1 if j == label else 0)) * scale``: one row.
+
+    >>> grad = np.zeros(2)
+    >>> softmax_minus_one_hot_row(grad, np.log(np.array([0.25, 0.75])), 1, 2.0)
+    >>> grad.tolist()
+    [0.5, -0.5]
+    """
+    for j in range(len(grad)):
+        probability = math.exp(log_probs[j])
+        if j == label:
+            probability -= 1.0
+        grad[j] = probability * scale
+
+
+def tensor_cross_entropy_backward(
+    grad: Storage, log_probs: Storage, classes: int, labels: Indices, scale: float
+) -> None:
+    """The logits' gradient of :func:`tensor_cross_entropy`, row by row (both row-major ``[B, C]``).
+
+    ``d loss_b / d logits[b, j] = softmax(logits[b])[j] - (j == labels[b])``;
+    ``scale`` is the loss's gradient over the batch size (the loss is a mean).
+    """
+    for b in range(len(labels)):
+        row = slice(b * classes, (b + 1) * classes)
+        softmax_minus_one_hot_row(grad[row], log_probs[row], labels[b], scale)
+
+
+class AdamStep(NamedTuple):
+    """The numbers of one Adam step: the rate, decays and ``eps``, and ``1 - beta ** t`` for each average."""
+
+    lr: float
+    beta1: float
+    beta2: float
+    eps: float
+    correction1: float
+    correction2: float
+
+
+def tensor_adam_step(
+    value: Storage,
+    grad: Storage,
+    mean: Storage,
+    square: Storage,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    correction1: float,
+    correction2: float,
+) -> None:
+    """One Adam step, element by element, in place (all four arrays of one length).
+
+    ::
+
+        mean = beta1 * mean + (1 - beta1) * grad
+        square = beta2 * square + (1 - beta2) * grad * grad
+        value -= lr * (mean / correction1) / (sqrt(square / correction2) + eps)
+
+    A compiled backend runs it on segments of the arrays in parallel.
+    """
+    for i in range(len(value)):
+        g = grad[i]
+        mean[i] = beta1 * mean[i] + (1.0 - beta1) * g
+        square[i] = beta2 * square[i] + (1.0 - beta2) * g * g
+        value[i] = value[i] - lr * (mean[i] / correction1) / (
+            math.sqrt(square[i] / correction2) + eps
+        )
+
+
+class SGDStep(NamedTuple):
+    """The numbers of one SGD step; ``first`` marks a parameter's first step with momentum."""
+
+    lr: float
+    momentum: float
+    first: bool
+
+
+def tensor_sgd_step(
+    value: Storage, grad: Storage, velocity: Storage, lr: float, momentum: float, first: bool
+) -> None:
+    """One SGD step, element by element, in place.
+
+    ::
+
+        velocity = momentum * velocity + grad   (grad itself on the first step)
+        value -= lr * velocity
+
+    With ``momentum`` 0 there is no velocity (``velocity`` may be empty) and
+    the step is ``value -= lr * grad``.
+    """
+    for i in range(len(value)):
+        step = grad[i]
+        if momentum != 0.0:
+            if not first:
+                step = momentum * velocity[i] + step
+            velocity[i] = step
+        value[i] = value[i] - lr * step

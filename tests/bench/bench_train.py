@@ -1,7 +1,8 @@
 """Train the book's two networks end to end and report accuracy and wall time.
 
 - the digits CNN (:mod:`minitorch.examples.digits`) with its default settings,
-  on the Numba backend: the claim is >= 97% test accuracy within 60 s of training;
+  on the Numba backend: the claim is >= 97% test accuracy within 30 s of training
+  (with several seeds, the verdict is on the median run);
 - the 1D signal CNN (:mod:`minitorch.examples.signal`), for its test accuracy.
 
 Training time is wall-clock time of ``train(...)`` in this process, from the
@@ -26,7 +27,7 @@ from collections.abc import Callable, Sequence
 from minitorch.examples import TrainResult, digits, signal
 
 ACCURACY_TARGET = 0.97
-SECONDS_TARGET = 60.0
+SECONDS_TARGET = 30.0
 
 
 def _load() -> str:
@@ -67,13 +68,16 @@ def main(argv: Sequence[str] = ()) -> dict[str, list[TrainResult]]:
             results[name].append(result)
             print(_row(name, seed, result, cpu), flush=True)
     print(f"after: {_load()}")
-    for result in results["digits"]:
-        met = result.test_accuracy >= ACCURACY_TARGET and result.seconds <= SECONDS_TARGET
-        print(
-            f"digits target (>= {100 * ACCURACY_TARGET:.0f}% in <= {SECONDS_TARGET:.0f} s): "
-            f"{'met' if met else 'NOT met'} ({100 * result.test_accuracy:.1f}%, "
-            f"{result.seconds:.1f} s, {len(result.losses)} epochs)"
-        )
+    runs = results["digits"]
+    accuracy = statistics.median(result.test_accuracy for result in runs)
+    seconds = statistics.median(result.seconds for result in runs)
+    met = accuracy >= ACCURACY_TARGET and seconds <= SECONDS_TARGET
+    median = f"median of {len(runs)} runs: " if len(runs) > 1 else ""
+    print(
+        f"digits target (>= {100 * ACCURACY_TARGET:.0f}% in <= {SECONDS_TARGET:.0f} s): "
+        f"{'met' if met else 'NOT met'} ({median}{100 * accuracy:.1f}%, {seconds:.1f} s, "
+        f"{len(runs[0].losses)} epochs)"
+    )
     return results
 
 

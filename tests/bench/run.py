@@ -7,6 +7,7 @@ benchmark's own options after its name::
     nox -s bench -- conv                 # only the convolution sweep
     nox -s bench -- conv --quick         # the sweep with 3 rounds, no start-up timing
     nox -s bench -- conv --only resnet   # only the layers whose name contains "resnet"
+    nox -s bench -- step --repeats 9   # a training step against PyTorch, 9 rounds
     nox -s bench -- train --seeds 0 1
 
 The kernels' benchmark (``bench_ops.py``) always exists; the others beside
@@ -29,10 +30,11 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "ops": ("Tensor kernels", "bench_ops.py"),
     "conv": ("Convolution", "bench_conv.py"),
+    "step": ("A training step and its pieces against PyTorch", "bench_step.py"),
     "train": ("Training the book's networks", "bench_train.py"),
 }
 # The benchmarks whose main() parses options of its own.
-TAKES_OPTIONS = {"conv", "train"}
+TAKES_OPTIONS = {"conv", "step", "train"}
 
 
 def _load(path: Path) -> ModuleType:
