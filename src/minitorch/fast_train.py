@@ -53,8 +53,8 @@ _sgd_segment = njit(cache=True)(tensor_sgd_step)
 
 
 def _new(like: Tensor, storage: Storage, shape: tuple[int, ...]) -> Tensor:
-    """A tensor on ``like``'s backend over a fresh row-major ``storage``."""
-    return like._new(TensorData(storage, shape))
+    """A tensor on ``like``'s backend over a fresh row-major ``storage`` of ``shape``'s size."""
+    return like._new(TensorData.view_of(storage, shape))
 
 
 # --- average pooling ------------------------------------------------------------
@@ -147,7 +147,7 @@ def avg_pool_backward(
     [5.0, 5.0, 10.0, 10.0]
     """
     storage = grad_output.kernel_args()[0]
-    sizes = tuple(int(n) for n in shape)
+    sizes = tuple(int(n) for n in shape)  # the shape saved by AvgPool.forward, as ints
     grad = _new(grad_output, np.zeros(math.prod(sizes), dtype=storage.dtype), sizes)
     work = grad_output.size * window.kernel[0] * window.kernel[1]
     launch(

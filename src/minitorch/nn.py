@@ -479,16 +479,18 @@ def one_hot(labels: Labels, classes: int, backend: TensorBackend | None = None) 
     return label_column == class_row
 
 
-def _label_values(op: str, labels: Labels, classes: int) -> npt.NDArray[np.float64]:
-    values = labels.to_numpy() if isinstance(labels, Tensor) else np.asarray(labels, np.float64)
+def _label_values(op: str, labels: Labels, classes: int) -> npt.NDArray[np.generic]:
+    values = labels.to_numpy() if isinstance(labels, Tensor) else np.asarray(labels)
     if values.ndim != 1:
         raise ShapeError(
             f"{op}: labels must be one class number per row, got shape {values.shape}"
         )
-    if values.size and not np.all(values == np.round(values)):
-        raise ArgumentError(f"{op}: labels must be whole class numbers, got {values.tolist()}")
-    bad = (values < 0) | (values >= classes)
-    if np.any(bad):
+    if values.dtype.kind not in "iu":  # integers need no check that they are whole
+        values = values.astype(np.float64)
+        if values.size and not np.all(values == np.round(values)):
+            raise ArgumentError(f"{op}: labels must be whole class numbers, got {values.tolist()}")
+    if values.size and (values.min() < 0 or values.max() >= classes):
+        bad = (values < 0) | (values >= classes)
         raise ArgumentError(
             f"{op}: labels must be in [0, {classes}) for {classes} classes, got "
             f"{values[bad].astype(int).tolist()} at rows {np.flatnonzero(bad).tolist()}"
@@ -506,7 +508,7 @@ def _class_labels(op: str, scores: Tensor, labels: Labels) -> Indices:
             f"{op}: got {values.size} labels for a batch of {batch} rows "
             f"(scores shape {scores.shape})"
         )
-    return values.astype(np.int64)
+    return np.asarray(values, dtype=np.int64)
 
 
 def nll_loss(log_probs: Tensor, labels: Labels) -> Tensor:

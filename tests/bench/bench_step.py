@@ -411,7 +411,8 @@ def main(argv: Sequence[str] = ()) -> dict[str, list[Row] | dict[str, tuple[floa
 
     ``argv`` holds this benchmark's own options: ``--repeats N`` (rounds per row),
     ``--batches 32 128``, ``--calls N`` (calls per round of a small operation),
-    ``--startup-runs N`` (0 skips the start-up timing), ``--only step small pieces startup``.
+    ``--startup-runs N`` (0 skips the start-up timing), ``--only step small pieces startup``,
+    ``--threads N``.
     """
     parser = argparse.ArgumentParser(description="A training step against PyTorch.")
     parser.add_argument("--repeats", type=int, default=15)
@@ -419,17 +420,27 @@ def main(argv: Sequence[str] = ()) -> dict[str, list[Row] | dict[str, tuple[floa
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for both libraries (at most Numba's; by default all of Numba's): on a "
+        "machine busy with other work, 1 thread each compares the two with less noise",
+    )
+    parser.add_argument(
         "--only", nargs="+", choices=PARTS, default=list(PARTS), help="the tables to measure"
     )
     args = parser.parse_args(list(argv))
     import numba
 
+    if args.threads is not None:
+        numba.set_num_threads(args.threads)
     threads = numba.get_num_threads()
+    peer = f"minitorch on {threads} Numba threads, "
     if torch is not None:
         torch.set_num_threads(threads)
-        peer = f"PyTorch {torch.__version__} on {torch.get_num_threads()} threads"
+        peer += f"PyTorch {torch.__version__} on {torch.get_num_threads()} threads"
     else:
-        peer = "PyTorch not installed: minitorch's times only"
+        peer += "PyTorch not installed: minitorch's times only"
     print(f"Machine: {machine_summary()}")
     print(
         f"{peer}. Medians of {args.repeats} interleaved rounds, in ms; ratio = minitorch / "
