@@ -1,6 +1,7 @@
 """The fused convolution kernel on every geometry: against the definition, the plain loop, itself in Python."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +107,36 @@ def test_long_taps_are_walked_in_chunks_and_blocks_are_clamped() -> None:
     expected = np.einsum("ock,ckt->ot", w[0, :, :, 0], windows)
     got = run(tensor_conv, x, w, out_shape, geometry, [tuple(range(5))] * 3)
     np.testing.assert_allclose(got[0, 0, :, 0], expected, rtol=1e-10)
+
+
+def test_tiled_packing_of_wide_channels_first_tensors() -> None:
+    # Input and weight wider than TILE columns, stored channels-first (and the weight's
+    # channels between its rows): both are packed a tile of columns at a time, the last
+    # tile partial; the flipped weight reads its tiles backwards. 7 output channels
+    # at 3 x 43 positions: full and partial groups of 4 channels and of 4 positions.
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1, 3, 3, 1, 80))
+    w = rng.normal(size=(1, 7, 3, 1, 41))
+    out_shape = (1, 3, 7, 1, 43)
+    orders = [(0, 1, 2, 3, 4), (0, 3, 2, 1, 4), (0, 1, 2, 3, 4)]
+    for flip in (False, True):
+        geometry = ConvGeometry((1, 1), (1, 1), (0, 1), flip)
+        expected = direct(x, w, out_shape, geometry)
+        got = run(tensor_conv, x, w, out_shape, geometry, orders)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("out_channels", [1, 3, 4, 6, 9])
+def test_every_remainder_of_the_register_blocks(out_channels: int) -> None:
+    # 1 to 9 positions: each remainder of a group of 4 positions (two pairs, the second
+    # one empty or half full); 1 to 9 channels: the single-channel path, full blocks of
+    # 4 and clamped ones.
+    rng = np.random.default_rng(out_channels)
+    geometry = ConvGeometry((1, 1), (1, 1), (0, 0), False)
+    for positions in range(1, 10):
+        x = rng.normal(size=(1, 1, 2, 1, positions + 2))
+        w = rng.normal(size=(1, out_channels, 2, 1, 3))
+        out_shape = (1, 1, out_channels, 1, positions)
+        expected = direct(x, w, out_shape, geometry)
+        got = run(tensor_conv, x, w, out_shape, geometry, [tuple(range(5))] * 3)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
