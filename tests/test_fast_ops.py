@@ -231,6 +231,11 @@ def test_map_broadcasts_into_a_given_output() -> None:
         ((3, 4, 2, 5), (1, 2, 5), None),  # the same map for every channel: rows of 2 * 5 * ...
         ((3, 4, 2, 5), (3, 4, 2, 5), (0, 2, 1, 3)),  # a permuted input stops the merge
         ((2, 1, 3, 4), (2, 1, 1, 4), None),  # a size-1 dimension inside the row
+        # More rows than threads' pieces (64): each piece walks from row to row,
+        # its index wrapping over dimensions where a broadcast input steps 0.
+        ((6, 50, 2, 5), (50, 1, 1), None),
+        ((7, 9, 11, 3), (7, 1, 11, 1), None),
+        ((4, 30, 20), (4, 30, 20), (2, 1, 0)),
     ],
 )
 def test_rows_merged_across_dimensions_match_numpy(
