@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 # name on the command line -> (title, file), in the order they run.
 BENCHMARKS = {
     "ops": ("Tensor kernels", "bench_ops.py"),
+    "elementwise": ("The element-wise operations of a training step", "bench_elementwise.py"),
     "conv": ("Convolution", "bench_conv.py"),
     "step": ("A training step and its pieces against PyTorch", "bench_step.py"),
     "train": ("Training the book's networks", "bench_train.py"),
