@@ -416,6 +416,24 @@ def test_cross_entropy_is_stable_for_large_logits() -> None:
     assert loss.item() == pytest.approx(500.0)
 
 
+def test_labels_may_be_a_list_an_integer_array_or_a_tensor() -> None:
+    logits = minitorch.tensor(image_arrays((3, 4), 12))
+    losses = {
+        nn.cross_entropy(logits, labels).item()
+        for labels in (
+            [3, 0, 1],
+            np.array([3, 0, 1], dtype=np.int32),
+            np.array([3.0, 0.0, 1.0]),
+            minitorch.tensor([3.0, 0.0, 1.0]),
+        )
+    }
+    assert len(losses) == 1
+    with pytest.raises(
+        ArgumentError, match=r"cross_entropy: .*\[0, 4\).*\[4, -1\] at rows \[1, 2\]"
+    ):
+        nn.cross_entropy(logits, np.array([0, 4, -1]))
+
+
 def test_one_hot() -> None:
     got = nn.one_hot(minitorch.tensor([2.0, 0.0, 1.0]), 4).to_numpy()
     assert got.tolist() == np.eye(4)[[2, 0, 1]].tolist()
