@@ -13,11 +13,11 @@ numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     """What a Function's forward leaves for its backward.
 
@@ -35,8 +35,8 @@ class Context:
     """
 
     no_grad: bool = False
-    saved_values: tuple[Any, ...] = field(default_factory=tuple)
-    saved_versions: tuple[int | None, ...] = field(default_factory=tuple)
+    saved_values: tuple[Any, ...] = ()
+    saved_versions: tuple[int | None, ...] = ()
     released: bool = False
 
     def save_for_backward(self, *values: Any) -> None:
@@ -53,7 +53,7 @@ class Context:
         self.released = True
 
 
-@dataclass
+@dataclass(slots=True)
 class History:
     """How a variable was made: the Function, its saved context and its inputs.
 
