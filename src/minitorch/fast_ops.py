@@ -1046,13 +1046,13 @@ class FastOps:
 
     @staticmethod
     def cross_entropy(logits: Tensor, labels: Indices) -> tuple[Tensor, Tensor]:
-        """Compiled log-softmax and cross-entropy (see :func:`minitorch.fast_train.cross_entropy`)."""
+        """Compiled softmax and cross-entropy (see :func:`minitorch.fast_train.cross_entropy`)."""
         return fast_train.cross_entropy(logits, labels)
 
     @staticmethod
-    def cross_entropy_backward(log_probs: Tensor, labels: Indices, scale: float) -> Tensor:
+    def cross_entropy_backward(probs: Tensor, labels: Indices, scale: float) -> Tensor:
         """Its gradient (see :func:`minitorch.fast_train.cross_entropy_backward`)."""
-        return fast_train.cross_entropy_backward(log_probs, labels, scale)
+        return fast_train.cross_entropy_backward(probs, labels, scale)
 
     @staticmethod
     def adam_step(

@@ -26,8 +26,8 @@ from .tensor_ops import (
     Indices,
     PoolWindow,
     SGDStep,
-    log_softmax_nll_row,
     row_major,
+    softmax_cross_entropy_row,
     softmax_minus_one_hot_row,
     tensor_adam_step,
     tensor_avg_pool,
@@ -46,7 +46,7 @@ SEGMENT = 16384
 
 _avg_pool_planes = njit(cache=True)(tensor_avg_pool)
 _avg_pool_backward_planes = njit(cache=True)(tensor_avg_pool_backward)
-_log_softmax_nll_row = njit(cache=True)(log_softmax_nll_row)
+_softmax_cross_entropy_row = njit(cache=True)(softmax_cross_entropy_row)
 _softmax_minus_one_hot_row = njit(cache=True)(softmax_minus_one_hot_row)
 _adam_segment = njit(cache=True)(tensor_adam_step)
 _sgd_segment = njit(cache=True)(tensor_sgd_step)
@@ -165,7 +165,7 @@ def avg_pool_backward(
 
 
 def _cross_entropy_kernel(
-    log_probs: Storage,
+    probs: Storage,
     losses: Storage,
     logits: Storage,
     logits_shape: Shape,
@@ -175,8 +175,8 @@ def _cross_entropy_kernel(
     """:func:`~minitorch.tensor_ops.tensor_cross_entropy` with the rows in parallel."""
     classes = logits_shape[1]
     for b in prange(logits_shape[0]):
-        losses[b] = _log_softmax_nll_row(
-            log_probs[b * classes : (b + 1) * classes],
+        losses[b] = _softmax_cross_entropy_row(
+            probs[b * classes : (b + 1) * classes],
             logits,
             b * logits_strides[0],
             logits_strides[1],
@@ -185,13 +185,13 @@ def _cross_entropy_kernel(
 
 
 def _cross_entropy_backward_kernel(
-    grad: Storage, log_probs: Storage, classes: int, labels: Indices, scale: float
+    grad: Storage, probs: Storage, classes: int, labels: Indices, scale: float
 ) -> None:
     """:func:`~minitorch.tensor_ops.tensor_cross_entropy_backward` with the rows in parallel."""
     for b in prange(len(labels)):
         _softmax_minus_one_hot_row(
             grad[b * classes : (b + 1) * classes],
-            log_probs[b * classes : (b + 1) * classes],
+            probs[b * classes : (b + 1) * classes],
             labels[b],
             scale,
         )
@@ -203,45 +203,44 @@ mean_in_order = njit(cache=True)(tensor_mean_in_order)
 
 
 def cross_entropy(logits: Tensor, labels: Indices) -> tuple[Tensor, Tensor]:
-    """Compiled log-softmax of each row of ``[B, C]`` and the mean cross-entropy.
+    """Compiled softmax of each row of ``[B, C]`` and the mean cross-entropy.
 
     >>> import minitorch
-    >>> log_probs, loss = cross_entropy(minitorch.tensor([[0.0, 0.0]]), np.array([1]))
-    >>> round(loss.item(), 4)  # log 2
-    0.6931
+    >>> probs, loss = cross_entropy(minitorch.tensor([[0.0, 0.0]]), np.array([1]))
+    >>> probs, round(loss.item(), 4)  # log 2
+    ([[0.50 0.50]], 0.6931)
     """
     storage = logits.kernel_args()[0]
     batch, classes = logits.shape
-    log_probs = _new(logits, np.empty(batch * classes, dtype=storage.dtype), logits.shape)
+    probs = _new(logits, np.empty(batch * classes, dtype=storage.dtype), logits.shape)
     losses = np.empty(batch, dtype=storage.dtype)
     launch(
         cross_entropy_kernel,
         logits.size,
-        log_probs.kernel_args()[0],
+        probs.kernel_args()[0],
         losses,
         *logits.kernel_args(),
         labels,
     )
     loss = _new(logits, np.full(1, mean_in_order(losses), dtype=storage.dtype), (1,))
-    return log_probs, loss
+    return probs, loss
 
 
-def cross_entropy_backward(log_probs: Tensor, labels: Indices, scale: float) -> Tensor:
-    """The compiled gradient of :func:`cross_entropy`'s logits: ``(softmax - one_hot) * scale``.
+def cross_entropy_backward(probs: Tensor, labels: Indices, scale: float) -> Tensor:
+    """The compiled gradient of :func:`cross_entropy`'s logits: ``(probs - one_hot) * scale``.
 
     >>> import minitorch
-    >>> log_probs = minitorch.tensor([[0.5, 0.5]]).log()
-    >>> cross_entropy_backward(log_probs, np.array([0]), 1.0)
+    >>> cross_entropy_backward(minitorch.tensor([[0.5, 0.5]]), np.array([0]), 1.0)
     [[-0.50 0.50]]
     """
-    values = row_major(log_probs)
-    grad = _new(log_probs, np.empty_like(values), log_probs.shape)
+    values = row_major(probs)
+    grad = _new(probs, np.empty_like(values), probs.shape)
     launch(
         cross_entropy_backward_kernel,
-        log_probs.size,
+        probs.size,
         grad.kernel_args()[0],
         values,
-        log_probs.shape[1],
+        probs.shape[1],
         labels,
         scale,
     )

@@ -538,9 +538,9 @@ def cross_entropy(logits: Tensor, labels: Labels) -> Tensor:
     """Softmax cross-entropy from raw scores: ``nll_loss(logsoftmax(logits, 1), labels)``.
 
     Computed as one primitive (:class:`~minitorch.tensor_functions.CrossEntropy`):
-    one kernel takes each row's log-softmax (with its largest value subtracted,
-    so nothing overflows) and its loss, and the backward is one kernel too,
-    ``(softmax(logits) - one_hot(labels)) / batch``. A NaN in a row, or an
+    one kernel takes each row's softmax (with its largest value subtracted, so
+    nothing overflows) and its loss ``log sum_j e^{x_j} - x_label``, and the
+    backward is one kernel too, ``(softmax(logits) - one_hot(labels)) / batch``. A NaN in a row, or an
     infinite largest score, makes that row's loss and gradient NaN, as in PyTorch.
 
     Args:

@@ -561,17 +561,17 @@ class AvgPool(Function):
 
 
 # d cross_entropy(x, labels) = (softmax(x) - one_hot(labels)) * d / batch, row by row:
-# [1] -> [B, C], with softmax(x) = exp(log_softmax(x)) kept from the forward pass.
+# [1] -> [B, C], with softmax(x) kept from the forward pass.
 class CrossEntropy(Function):
     @staticmethod
     def forward(ctx: Context, logits: Tensor, labels: Indices) -> Tensor:
-        log_probs, loss = logits.backend.cross_entropy(logits, labels)
-        ctx.save_for_backward(log_probs, labels)
+        probs, loss = logits.backend.cross_entropy(logits, labels)
+        ctx.save_for_backward(probs, labels)
         return loss
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
-        log_probs, labels = ctx.saved_values
+        probs, labels = ctx.saved_values
         # the loss is the mean over the batch (an empty batch has no gradient to scale)
         scale = grad_output.item() / max(1, len(labels))
-        return (grad_output.backend.cross_entropy_backward(log_probs, labels, scale),)
+        return (grad_output.backend.cross_entropy_backward(probs, labels, scale),)

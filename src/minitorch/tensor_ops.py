@@ -146,12 +146,12 @@ class TensorOps(Protocol):
 
     @staticmethod
     def cross_entropy(logits: Tensor, labels: Indices) -> tuple[Tensor, Tensor]:
-        """The log-softmax of each row of ``[B, C]``, and the mean of ``-log_softmax[b, labels[b]]``."""
+        """The softmax of each row of ``[B, C]``, and the mean of ``-log softmax[b, labels[b]]``."""
         ...
 
     @staticmethod
-    def cross_entropy_backward(log_probs: Tensor, labels: Indices, scale: float) -> Tensor:
-        """The logits' gradient ``(exp(log_probs) - one_hot(labels)) * scale``."""
+    def cross_entropy_backward(probs: Tensor, labels: Indices, scale: float) -> Tensor:
+        """The logits' gradient ``(probs - one_hot(labels)) * scale``."""
         ...
 
     @staticmethod
@@ -399,35 +399,35 @@ class SimpleOps:
 
     @staticmethod
     def cross_entropy(logits: Tensor, labels: Indices) -> tuple[Tensor, Tensor]:
-        """Log-softmax and mean cross-entropy with plain Python loops (see :func:`tensor_cross_entropy`).
+        """Softmax and mean cross-entropy with plain Python loops (see :func:`tensor_cross_entropy`).
 
         >>> from minitorch import tensor, TensorBackend
         >>> x = tensor([[0.0, 0.0]], backend=TensorBackend(SimpleOps))
-        >>> log_probs, loss = SimpleOps.cross_entropy(x, np.array([1]))
-        >>> round(loss.item(), 4)  # log 2
-        0.6931
+        >>> probs, loss = SimpleOps.cross_entropy(x, np.array([1]))
+        >>> probs, round(loss.item(), 4)  # log 2
+        ([[0.50 0.50]], 0.6931)
         """
-        log_probs = logits.zeros(logits.shape)
+        probs = logits.zeros(logits.shape)
         losses = np.zeros(logits.shape[0])
         with np.errstate(all="ignore"):  # NaN and infinities propagate silently, as in PyTorch
-            tensor_cross_entropy(log_probs.kernel_args()[0], losses, *logits.kernel_args(), labels)
+            tensor_cross_entropy(probs.kernel_args()[0], losses, *logits.kernel_args(), labels)
         loss = logits.zeros((1,))
         loss.kernel_args()[0][0] = mean_in_order(losses)
-        return log_probs, loss
+        return probs, loss
 
     @staticmethod
-    def cross_entropy_backward(log_probs: Tensor, labels: Indices, scale: float) -> Tensor:
+    def cross_entropy_backward(probs: Tensor, labels: Indices, scale: float) -> Tensor:
         """The gradient of :meth:`cross_entropy`'s logits with plain Python loops.
 
         >>> from minitorch import tensor, TensorBackend
-        >>> log_probs = tensor([[0.5, 0.5]], backend=TensorBackend(SimpleOps)).log()
-        >>> SimpleOps.cross_entropy_backward(log_probs, np.array([1]), 1.0).to_numpy().tolist()
+        >>> probs = tensor([[0.5, 0.5]], backend=TensorBackend(SimpleOps))
+        >>> SimpleOps.cross_entropy_backward(probs, np.array([1]), 1.0).to_numpy().tolist()
         [[0.5, -0.5]]
         """
-        grad = log_probs.zeros(log_probs.shape)
+        grad = probs.zeros(probs.shape)
         with np.errstate(all="ignore"):
             tensor_cross_entropy_backward(
-                grad.kernel_args()[0], row_major(log_probs), log_probs.shape[1], labels, scale
+                grad.kernel_args()[0], row_major(probs), probs.shape[1], labels, scale
             )
         return grad
 
@@ -867,54 +867,59 @@ def tensor_avg_pool_backward(
                         grad[base + h * grad_strides[2] + w * grad_strides[3]] += share
 
 
-def log_softmax_nll_row(
-    log_probs: Storage, logits: Storage, start: int, step: int, label: int
+def softmax_cross_entropy_row(
+    probs: Storage, logits: Storage, start: int, step: int, label: int
 ) -> float:
-    """One row of :func:`tensor_cross_entropy`; return its loss ``-log_probs[label]``.
+    """One row of :func:`tensor_cross_entropy`: fill ``probs`` with its softmax, return its loss.
 
-    With ``x[j] = logits[start + j * step]`` and ``m`` the largest ``x[j]``::
+    With ``x[j] = logits[start + j * step]``, ``m`` the largest ``x[j]`` and
+    ``total = sum_k exp(x[k] - m)``::
 
-        log_probs[j] = x[j] - m - log(sum_k exp(x[k] - m))
+        probs[j] = exp(x[j] - m) / total
+        loss = -log probs[label] = log(total) - (x[label] - m)
 
-    Subtracting ``m`` keeps every exponent at most 0, so nothing overflows. As
-    in PyTorch, a NaN anywhere in the row makes the whole row NaN (through the
-    sum), and so does an infinite largest value (``inf - inf``); a ``-inf``
-    logit gets a log-probability of ``-inf`` and a probability of 0.
+    Subtracting ``m`` keeps every exponent at most 0, so nothing overflows, and
+    the loss is taken from the logit, not from a probability that may have
+    rounded to 0. As in PyTorch, a NaN anywhere in the row makes the whole row
+    NaN (through the total), and so does an infinite largest value
+    (``inf - inf``); a ``-inf`` logit gets a probability of 0.
 
-    >>> log_probs = np.zeros(2)
-    >>> round(float(log_softmax_nll_row(log_probs, np.array([0.0, 0.0]), 0, 1, 1)), 4)  # log 2
+    >>> probs = np.zeros(2)
+    >>> round(float(softmax_cross_entropy_row(probs, np.array([0.0, 0.0]), 0, 1, 1)), 4)  # log 2
     0.6931
+    >>> probs.tolist()
+    [0.5, 0.5]
     """
-    classes = len(log_probs)
+    classes = len(probs)
     largest = -math.inf
     for j in range(classes):
         largest = max(largest, logits[start + j * step])
     total = 0.0
     for j in range(classes):
-        total += math.exp(logits[start + j * step] - largest)
-    log_total = math.log(total)
+        probs[j] = math.exp(logits[start + j * step] - largest)
+        total += probs[j]
     for j in range(classes):
-        log_probs[j] = logits[start + j * step] - largest - log_total
-    return -log_probs[label]
+        probs[j] = probs[j] / total
+    return math.log(total) - (logits[start + label * step] - largest)
 
 
 def tensor_cross_entropy(
-    log_probs: Storage,
+    probs: Storage,
     losses: Storage,
     logits: Storage,
     logits_shape: Shape,
     logits_strides: Strides,
     labels: Indices,
 ) -> None:
-    """Log-softmax and loss of each row: ``losses[b] = -log_softmax(logits[b])[labels[b]]``.
+    """Softmax and loss of each row: ``losses[b] = -log softmax(logits[b])[labels[b]]``.
 
-    ``log_probs`` is a row-major ``[B, C]``; ``logits`` may be any view. The
+    ``probs`` is a row-major ``[B, C]``; ``logits`` may be any view. The
     labels have been checked to lie in ``[0, C)``.
     """
     classes = logits_shape[1]
     for b in range(logits_shape[0]):
-        losses[b] = log_softmax_nll_row(
-            log_probs[b * classes : (b + 1) * classes],
+        losses[b] = softmax_cross_entropy_row(
+            probs[b * classes : (b + 1) * classes],
             logits,
             b * logits_strides[0],
             logits_strides[1],
@@ -936,23 +941,23 @@ def mean_in_order(values: Storage) -> float:
     return total / len(values)
 
 
-def softmax_minus_one_hot_row(grad: Storage, log_probs: Storage, label: int, scale: float) -> None:
-    """``grad[j] = (exp(log_probs[j]) - (1 if j == label else 0)) * scale``: one row.
+def softmax_minus_one_hot_row(grad: Storage, probs: Storage, label: int, scale: float) -> None:
+    """``grad[j] = (probs[j] - (1 if j == label else 0)) * scale``: one row.
 
     >>> grad = np.zeros(2)
-    >>> softmax_minus_one_hot_row(grad, np.log(np.array([0.25, 0.75])), 1, 2.0)
+    >>> softmax_minus_one_hot_row(grad, np.array([0.25, 0.75]), 1, 2.0)
     >>> grad.tolist()
     [0.5, -0.5]
     """
     for j in range(len(grad)):
-        probability = math.exp(log_probs[j])
         if j == label:
-            probability -= 1.0
-        grad[j] = probability * scale
+            grad[j] = (probs[j] - 1.0) * scale
+        else:
+            grad[j] = probs[j] * scale
 
 
 def tensor_cross_entropy_backward(
-    grad: Storage, log_probs: Storage, classes: int, labels: Indices, scale: float
+    grad: Storage, probs: Storage, classes: int, labels: Indices, scale: float
 ) -> None:
     """The logits' gradient of :func:`tensor_cross_entropy`, row by row (both row-major ``[B, C]``).
 
@@ -961,7 +966,7 @@ def tensor_cross_entropy_backward(
     """
     for b in range(len(labels)):
         row = slice(b * classes, (b + 1) * classes)
-        softmax_minus_one_hot_row(grad[row], log_probs[row], labels[b], scale)
+        softmax_minus_one_hot_row(grad[row], probs[row], labels[b], scale)
 
 
 class AdamStep(NamedTuple):
