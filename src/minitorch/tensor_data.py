@@ -262,7 +262,9 @@ class TensorData:
             raise ShapeError(f"tensor: at most {MAX_DIMS} dimensions, got shape {shape}")
         if strides is None:
             strides = strides_from_shape(shape)
-        elif type(strides) is not tuple or not all(type(s) is int for s in strides):
+        elif isinstance(strides, tuple | list) and all(type(s) is int for s in strides):
+            strides = tuple(strides)
+        else:
             strides = tuple(int(s) for s in strides)
         if len(strides) != len(shape):
             raise ShapeError(
