@@ -140,3 +140,44 @@ def test_every_remainder_of_the_register_blocks(out_channels: int) -> None:
         expected = direct(x, w, out_shape, geometry)
         got = run(tensor_conv, x, w, out_shape, geometry, [tuple(range(5))] * 3)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("geometry", "x_shape", "w_shape", "out_shape"),
+    [
+        # depthwise: 5 groups of one channel, same size; then stride 2 and flipped
+        (
+            ConvGeometry((1, 1), (1, 1), (1, 1), False),
+            (5, 2, 1, 7, 9),
+            (5, 1, 1, 3, 3),
+            (5, 2, 1, 7, 9),
+        ),
+        (
+            ConvGeometry((2, 2), (1, 1), (1, 1), True),
+            (4, 2, 1, 8, 9),
+            (4, 1, 1, 3, 3),
+            (4, 2, 1, 4, 5),
+        ),
+        # one input channel into several, dilated, strided along the width only
+        (
+            ConvGeometry((1, 3), (2, 2), (2, -1), False),
+            (2, 3, 1, 7, 20),
+            (2, 5, 1, 2, 3),
+            (2, 3, 5, 4, 5),
+        ),
+        # a 1D first layer with a long strided kernel, as wav2vec 2.0's
+        (
+            ConvGeometry((1, 5), (1, 1), (0, 0), False),
+            (1, 2, 1, 1, 60),
+            (1, 7, 1, 1, 10),
+            (1, 2, 7, 1, 11),
+        ),
+    ],
+)
+def test_one_input_channel_goes_a_row_at_a_time(geometry, x_shape, w_shape, out_shape) -> None:
+    rng = np.random.default_rng(2)
+    x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+    expected = direct(x, w, out_shape, geometry)
+    for orders in ([tuple(range(5))] * 3, [(4, 3, 2, 1, 0), (0, 2, 1, 4, 3), (3, 1, 0, 2, 4)]):
+        got = run(tensor_conv, x, w, out_shape, geometry, orders)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
