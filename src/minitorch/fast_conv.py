@@ -18,20 +18,23 @@ set. The forward pass and the pieces of both gradients are all this loop
 How the kernel is fast (each trick is one helper; factors measured on a
 2-core AMD EPYC with AVX2):
 
-1. :func:`_pack_input` copies the input once into a channels-last buffer that
-   already holds the padding, so the inner loop has no
-   bounds test. A window row of ``kernel_width`` taps is then one contiguous
+1. :func:`_pack_row` copies the input once, row by row in parallel, into a
+   channels-last buffer that already holds the padding, so the inner loop has
+   no bounds test. A window row of ``kernel_width`` taps is then one contiguous
    run of ``kernel_width * in_channels`` numbers (a dilated row is
    ``kernel_width`` runs of ``in_channels``). No unrolled matrix is built.
 2. :func:`_pack_filter` lays each filter out in the same order, so every output
    is a sum of dot products of contiguous runs ("taps").
-3. :func:`_block_dot` computes 4 output channels at 4 positions in 16 scalar
-   accumulators: 8 loads feed 16 multiply-adds, and indexing 1-D slices with
-   the loop counter lets LLVM vectorise it (4 x 4 ran 1.3-1.6x faster than 4 x 2).
+3. :func:`_block_dot` computes 4 output channels at 2 positions in 8 scalar
+   accumulators: 6 loads feed 8 multiply-adds, and indexing 1-D slices with
+   the loop counter lets LLVM vectorise it. (4 x 4 needed more than AVX2's 16
+   vector registers and spilled: 4 x 2 ran 1.1-1.6x faster.)
 4. ``prange`` runs jobs of 4 channels x ``QUADS * 4`` positions on all cores;
    positions run over the batch too, so a weight gradient, whose output is
    only kernel-sized, still has enough of them. Each job walks the taps in
    ``CHUNK``-long pieces so that the weight it reuses stays in the L1 cache.
+5. With one input channel a tap is too short for dot products:
+   :func:`_row_job` multiplies each weight number into a whole output row.
 """
 
 from __future__ import annotations
@@ -369,7 +372,7 @@ def _row_job(
     layer) a tap is a few numbers and the dot products of :func:`_quad_sums`
     would be almost all overhead. Here each weight number is instead
     multiplied into a whole output row at once, the row a vector loop over
-    ``x`` (MobileNet's depthwise 3 x 3 on 56 x 56 maps: 10x faster, 2-core AMD EPYC).
+    ``x`` (MobileNet's depthwise 3 x 3 on 56 x 56 maps: 2.7x faster, 2-core AMD EPYC).
     """
     _, batch, out_channels, out_height, out_width = out_shape
     gb = job // out_height
