@@ -355,6 +355,38 @@ def _quad_sums(
 _quad_sums_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_quad_sums)
 
 
+def _dot_job(
+    out: Storage,
+    out_strides: Strides,
+    packed: Storage,
+    g: int,
+    o0: int,
+    padded: Storage,
+    places: Index,
+    offsets: Index,
+    count: int,
+) -> None:
+    """Output channels ``o0 .. o0 + 3`` of group ``g`` at the ``count`` positions of ``places``."""
+    out_channels, taps, length = packed.shape[1], packed.shape[2], packed.shape[3]
+    together = max(1, CHUNK // length)
+    sums = np.zeros(QUADS * 16, out.dtype)
+    for t0 in range(0, taps, together):
+        tap_range = (t0, min(t0 + together, taps))
+        for j0 in range(0, length, CHUNK):
+            j1 = min(j0 + CHUNK, length)
+            for q in range((count + 3) // 4):
+                _quad_sums_jit(
+                    packed, g, o0, tap_range, j0, j1, padded, places, offsets, sums, q, count
+                )
+    for n in range(count):
+        at = places[n, 1]
+        for c in range(min(4, out_channels - o0)):
+            out[at + (o0 + c) * out_strides[2]] = sums[16 * (n // 4) + 4 * c + n % 4]
+
+
+_dot_job_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_dot_job)
+
+
 def _row_job(
     out: Storage,
     out_shape: Shape,
@@ -443,29 +475,16 @@ def _tensor_conv(
         for job in prange(groups * batch * out_height):
             _row_job_jit(out, out_shape, out_strides, packed, offsets, padded, span, stride, job)
         return
-    together = max(1, CHUNK // length)
     blocks = (out_channels + 3) // 4
     positions = batch * out_height * out_width
     runs = (positions + QUADS * 4 - 1) // (QUADS * 4)
     for job in prange(groups * runs * blocks):
         g = job // (runs * blocks)
         first = (job // blocks - g * runs) * QUADS * 4
-        o0 = (job % blocks) * 4
         count = min(QUADS * 4, positions - first)
         places = _places_jit(first, count, g, out_shape, out_strides, span, stride, channels)
-        sums = np.zeros(QUADS * 16, out.dtype)
-        for t0 in range(0, taps, together):
-            tap_range = (t0, min(t0 + together, taps))
-            for j0 in range(0, length, CHUNK):
-                j1 = min(j0 + CHUNK, length)
-                for q in range((count + 3) // 4):
-                    _quad_sums_jit(
-                        packed, g, o0, tap_range, j0, j1, padded, places, offsets, sums, q, count
-                    )
-        for n in range(count):
-            at = places[n, 1]
-            for c in range(min(4, out_channels - o0)):
-                out[at + (o0 + c) * out_strides[2]] = sums[16 * (n // 4) + 4 * c + n % 4]
+        o0 = (job % blocks) * 4
+        _dot_job_jit(out, out_strides, packed, g, o0, padded, places, offsets, count)
 
 
 tensor_conv = njit(parallel=True, cache=True, fastmath=_FASTMATH)(_tensor_conv)
