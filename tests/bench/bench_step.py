@@ -447,6 +447,13 @@ def main(argv: Sequence[str] = ()) -> dict[str, list[Row] | dict[str, tuple[floa
         "PyTorch float64 (vs f32: / PyTorch float32)."
     )
     print(f"before: {_load()}")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if threads > 1 and os.getloadavg()[0] > (cores or 1):
+        print(
+            f"The machine is busy (load above its {cores} cores): a parallel region then "
+            "often waits a whole scheduler slice for its second thread, in both libraries, "
+            "and multi-threaded times can be 10x off. Compare with --threads 1 as well."
+        )
     notes: list[str] = []
     results: dict[str, Any] = {}
     if "step" in args.only:
