@@ -236,6 +236,9 @@ def test_map_broadcasts_into_a_given_output() -> None:
         ((6, 50, 2, 5), (50, 1, 1), None),
         ((7, 9, 11, 3), (7, 1, 11, 1), None),
         ((4, 30, 20), (4, 30, 20), (2, 1, 0)),
+        # The output's last dimension is short: rows run along a longer one.
+        ((2, 40, 30), (2, 40, 30), (1, 2, 0)),
+        ((3, 50, 2), (3, 50, 1), (1, 0, 2)),
     ],
 )
 def test_rows_merged_across_dimensions_match_numpy(
