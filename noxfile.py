@@ -33,9 +33,16 @@ THREADS = {
 
 
 def _install(session: nox.Session, *extras: str) -> None:
-    """Install the project editable with the given extras (a no-op when up to date)."""
+    """Install the project editable with the given extras (a no-op when up to date).
+
+    Packages are byte-compiled as they are installed (pip does it, uv only when
+    asked). Where Python may not write bytecode (PYTHONDONTWRITEBYTECODE=1, as on
+    this project's machines), every process would otherwise compile NumPy, Numba
+    and SciPy from source again: 2-3 s at the start of each test worker, each
+    subprocess a test starts and each page of the book.
+    """
     spec = f".[{','.join(extras)}]" if extras else "."
-    session.install("-e", spec)
+    session.install("-e", spec, env={"UV_COMPILE_BYTECODE": "1"})
 
 
 @nox.session
