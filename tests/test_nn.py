@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import minitorch
 from conv_reference import strided_tensor
 from minitorch import ArgumentError, ShapeError, nn
+from minitorch.jit import MAX_PIECES
 from strategies import BACKENDS, assert_close, gradcheck, tensors
 
 SIMPLE = minitorch.SimpleBackend
@@ -195,6 +196,34 @@ def test_avg_pool_matches_pytorch_semantics(backend, case) -> None:
         include_pad=case["include_pad"],
     )
     assert_close(out, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pooling_over_more_planes_than_pieces(kind: str) -> None:
+    # 3 x 50 planes: the compiled kernels cut them into MAX_PIECES pieces of
+    # several planes each, which the hypothesis cases above (at most 6) never do.
+    assert MAX_PIECES < 3 * 50
+    x_np = np.random.default_rng(2).normal(size=(3, 50, 5, 4))
+    x = minitorch.tensor(x_np, requires_grad=True)
+    args = ((2, 2), (2, 2), (0, 0))
+    if kind == "max":
+        out = nn.max_pool2d(x, *args)
+        expected, where = np_pool(x_np, *args, (1, 1), False, kind="max")
+    else:
+        out = nn.avg_pool2d(x, *args)
+        expected, where = np_pool(x_np, *args, (1, 1), False, kind="avg", include_pad=True)
+    assert_close(out, expected, rtol=1e-12)
+    out.sum().backward()
+    assert x.grad is not None
+    if kind == "max":
+        grad = np.zeros_like(x_np)
+        planes = grad.reshape(3, 50, -1)
+        for bc in np.ndindex(3, 50):
+            np.add.at(planes[bc], where[bc].ravel(), 1.0)
+    else:
+        grad = np.zeros_like(x_np)
+        grad[:, :, :4, :4] = 0.25  # the last row is in no 2 x 2 window
+    assert_close(x.grad, grad, rtol=1e-12)
 
 
 def test_pool_reference_agrees_with_pytorch_numbers() -> None:

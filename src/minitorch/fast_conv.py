@@ -47,14 +47,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import prange
 
-from .jit import launch, njit
+from .jit import MAX_PIECES, launch, njit
 from .tensor_data import Index, Shape, Storage, Strides
 from .tensor_ops import (
     ConvGeometry,
     Indices,
     PoolWindow,
-    max_pool_plane,
-    max_pool_plane_backward,
+    tensor_max_pool,
+    tensor_max_pool_backward,
 )
 
 if TYPE_CHECKING:
@@ -523,12 +523,12 @@ def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> 
     return out
 
 
-# The pooling loops of the plain backend, compiled, with their planes in parallel.
-_max_pool_plane = njit(cache=True)(max_pool_plane)
-_max_pool_plane_backward = njit(cache=True)(max_pool_plane_backward)
+# The pooling loops of the plain backend, compiled, with pieces of the planes in parallel.
+_max_pool_planes = njit(cache=True)(tensor_max_pool)
+_max_pool_planes_backward = njit(cache=True)(tensor_max_pool_backward)
 
 
-def _max_pool_planes(
+def _max_pool_kernel(
     out: Storage,
     out_shape: Shape,
     out_strides: Strides,
@@ -541,15 +541,18 @@ def _max_pool_planes(
     padding: tuple[int, int],
     dilation: tuple[int, int],
 ) -> None:
-    """:func:`~minitorch.tensor_ops.tensor_max_pool` with its loop over planes a ``prange``."""
-    for plane in prange(out_shape[0] * out_shape[1]):
-        _max_pool_plane(
-            plane, out, out_shape, out_strides, where, input, input_shape, input_strides,
+    """:func:`~minitorch.tensor_ops.tensor_max_pool` on pieces of the planes, in parallel."""
+    planes = out_shape[0] * out_shape[1]
+    pieces = min(planes, MAX_PIECES)
+    for piece in prange(pieces):
+        _max_pool_planes(
+            out, out_shape, out_strides, where, input, input_shape, input_strides,
             kernel, stride, padding, dilation,
+            piece * planes // pieces, (piece + 1) * planes // pieces,
         )  # fmt: skip
 
 
-def _max_pool_planes_backward(
+def _max_pool_backward_kernel(
     grad: Storage,
     grad_shape: Shape,
     grad_strides: Strides,
@@ -558,15 +561,18 @@ def _max_pool_planes_backward(
     out_strides: Strides,
     where: Indices,
 ) -> None:
-    """:func:`~minitorch.tensor_ops.tensor_max_pool_backward` with its planes in parallel."""
-    for plane in prange(out_shape[0] * out_shape[1]):
-        _max_pool_plane_backward(
-            plane, grad, grad_shape, grad_strides, grad_output, out_shape, out_strides, where
-        )
+    """:func:`~minitorch.tensor_ops.tensor_max_pool_backward` on pieces of the planes, in parallel."""
+    planes = out_shape[0] * out_shape[1]
+    pieces = min(planes, MAX_PIECES)
+    for piece in prange(pieces):
+        _max_pool_planes_backward(
+            grad, grad_shape, grad_strides, grad_output, out_shape, out_strides, where,
+            piece * planes // pieces, (piece + 1) * planes // pieces,
+        )  # fmt: skip
 
 
-max_pool_kernel = njit(parallel=True, cache=True)(_max_pool_planes)
-max_pool_backward_kernel = njit(parallel=True, cache=True)(_max_pool_planes_backward)
+max_pool_kernel = njit(parallel=True, cache=True)(_max_pool_kernel)
+max_pool_backward_kernel = njit(parallel=True, cache=True)(_max_pool_backward_kernel)
 
 
 def max_pool(

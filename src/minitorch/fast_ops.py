@@ -56,7 +56,7 @@ import numpy as np
 from numba import prange
 
 from . import fast_conv, fast_train, operators
-from .jit import launch, njit
+from .jit import MAX_PIECES, launch, njit
 from .tensor_data import (
     MAX_DIMS,
     Index,
@@ -125,10 +125,6 @@ REDUCE_OPS: dict[Callable[[float, float], float], int] = {
     operators.max: MAX,
 }
 
-# Most pieces a kernel's jobs are grouped into, each piece allocating its own
-# index buffers: enough to keep any core count busy, few enough that the
-# buffers cost nothing.
-MAX_PIECES = 64
 # Longest piece of a row that one job of a map or zip computes: long rows (an
 # aligned storage is one row) are cut so that they spread over the threads.
 ROW_SEGMENT = 16384

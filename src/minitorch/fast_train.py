@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import prange
 
-from .jit import launch, njit
+from .jit import MAX_PIECES, launch, njit
 from .tensor_data import Shape, Storage, Strides, TensorData
 from .tensor_ops import (
     AdamStep,
@@ -39,8 +39,6 @@ from .tensor_ops import mean_in_order as tensor_mean_in_order
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-# Most pieces a kernel's outer loop is cut into: enough to keep any core busy.
-MAX_PIECES = 64
 # Numbers of a parameter one piece of an optimiser step updates.
 SEGMENT = 16384
 

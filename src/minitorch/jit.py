@@ -62,6 +62,11 @@ PACKAGE = Path(__file__).resolve().parent
 # a 2 x 3 addition was measured at 0.6 ms on two threads and 0.04 ms on one.
 PARALLEL_WORK = 2**17
 
+# Most pieces a parallel kernel's outer loop is cut into, each piece allocating
+# its own buffers: enough to keep any core count busy, few enough that the
+# buffers and per-piece set-up cost nothing.
+MAX_PIECES = 64
+
 
 @functools.cache
 def _library_stamp(package: Path, own_file: str) -> str:

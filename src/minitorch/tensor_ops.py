@@ -336,7 +336,8 @@ class SimpleOps:
         """
         out = input.zeros((*input.shape[:2], *out_size))
         where = np.zeros(out.size, dtype=np.int64)
-        tensor_max_pool(*out.kernel_args(), where, *input.kernel_args(), *window)
+        planes = out.shape[0] * out.shape[1]
+        tensor_max_pool(*out.kernel_args(), where, *input.kernel_args(), *window, 0, planes)
         return out, where
 
     @staticmethod
@@ -349,7 +350,8 @@ class SimpleOps:
         [0.0, 30.0, 0.0, 0.0]
         """
         grad = grad_output.zeros(tuple(shape))
-        tensor_max_pool_backward(*grad.kernel_args(), *grad_output.kernel_args(), where)
+        planes = grad.shape[0] * grad.shape[1]
+        tensor_max_pool_backward(*grad.kernel_args(), *grad_output.kernel_args(), where, 0, planes)
         return grad
 
     @staticmethod
@@ -645,63 +647,44 @@ def tensor_max_pool(
     stride: tuple[int, int],
     padding: tuple[int, int],
     dilation: tuple[int, int],
+    first_plane: int,
+    last_plane: int,
 ) -> None:
     """Max pooling: ``out[b, c, y, x]`` = the largest cell of window ``(y, x)`` (see :class:`PoolWindow`).
 
     As PyTorch does, the first of equal maxima wins, and a NaN wins over any
     number, so a NaN in a window comes out. ``where`` receives the maximum's
     place in its plane, ``h * width + w``, in the order of the output elements.
-    Planes are independent: the compiled kernel (:mod:`minitorch.fast_conv`)
-    runs :func:`max_pool_plane` on them in parallel.
+    The planes ``plane = b * channels + c`` from ``first_plane`` to
+    ``last_plane - 1`` are computed, so that a compiled backend can run pieces
+    of them in parallel.
     """
-    for plane in range(out_shape[0] * out_shape[1]):
-        max_pool_plane(
-            plane, out, out_shape, out_strides, where, input, input_shape, input_strides,
-            kernel, stride, padding, dilation,
-        )  # fmt: skip
-
-
-def max_pool_plane(
-    plane: int,
-    out: Storage,
-    out_shape: Shape,
-    out_strides: Strides,
-    where: Indices,
-    input: Storage,
-    input_shape: Shape,
-    input_strides: Strides,
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-    dilation: tuple[int, int],
-) -> None:
-    """:func:`tensor_max_pool` on one plane, ``plane = b * channels + c``."""
     channels, out_height, out_width = out_shape[1], out_shape[2], out_shape[3]
     height, width = input_shape[2], input_shape[3]
-    b = plane // channels
-    c = plane - b * channels
-    base = b * input_strides[0] + c * input_strides[1]
-    for y in range(out_height):
-        for x in range(out_width):
-            best = -np.inf
-            found = -1
-            for kh in range(kernel[0]):
-                h = y * stride[0] - padding[0] + kh * dilation[0]
-                if h < 0 or h >= height:
-                    continue
-                for kw in range(kernel[1]):
-                    w = x * stride[1] - padding[1] + kw * dilation[1]
-                    if w < 0 or w >= width:
+    for plane in range(first_plane, last_plane):
+        b = plane // channels
+        c = plane - b * channels
+        base = b * input_strides[0] + c * input_strides[1]
+        for y in range(out_height):
+            for x in range(out_width):
+                best = -np.inf
+                found = -1
+                for kh in range(kernel[0]):
+                    h = y * stride[0] - padding[0] + kh * dilation[0]
+                    if h < 0 or h >= height:
                         continue
-                    value = input[base + h * input_strides[2] + w * input_strides[3]]
-                    # value != value: a NaN, which wins and stays
-                    if found < 0 or value > best or value != value:
-                        best = value
-                        found = h * width + w
-            out[
-                b * out_strides[0] + c * out_strides[1] + y * out_strides[2] + x * out_strides[3]
-            ] = best
-            where[(plane * out_height + y) * out_width + x] = found
+                    for kw in range(kernel[1]):
+                        w = x * stride[1] - padding[1] + kw * dilation[1]
+                        if w < 0 or w >= width:
+                            continue
+                        value = input[base + h * input_strides[2] + w * input_strides[3]]
+                        # value != value: a NaN, which wins and stays
+                        if found < 0 or value > best or value != value:
+                            best = value
+                            found = h * width + w
+                at = b * out_strides[0] + c * out_strides[1] + y * out_strides[2]
+                out[at + x * out_strides[3]] = best
+                where[(plane * out_height + y) * out_width + x] = found
 
 
 def tensor_max_pool_backward(
@@ -712,43 +695,32 @@ def tensor_max_pool_backward(
     out_shape: Shape,
     out_strides: Strides,
     where: Indices,
+    first_plane: int,
+    last_plane: int,
 ) -> None:
     """Add each output's gradient to the input cell that was its window's maximum.
 
     ``grad`` holds zeros on entry. Overlapping windows may share a maximum, so
-    the additions of one plane run in order (:func:`max_pool_plane_backward`);
-    the compiled kernel runs the planes in parallel.
+    the additions of one plane run in order; the planes from ``first_plane``
+    to ``last_plane - 1`` are computed, as in :func:`tensor_max_pool`.
     """
-    for plane in range(out_shape[0] * out_shape[1]):
-        max_pool_plane_backward(
-            plane, grad, grad_shape, grad_strides, grad_output, out_shape, out_strides, where
-        )
-
-
-def max_pool_plane_backward(
-    plane: int,
-    grad: Storage,
-    grad_shape: Shape,
-    grad_strides: Strides,
-    grad_output: Storage,
-    out_shape: Shape,
-    out_strides: Strides,
-    where: Indices,
-) -> None:
-    """:func:`tensor_max_pool_backward` on one plane, ``plane = b * channels + c``."""
     channels, out_height, out_width = out_shape[1], out_shape[2], out_shape[3]
     width = grad_shape[3]
-    b = plane // channels
-    c = plane - b * channels
-    for y in range(out_height):
-        for x in range(out_width):
-            found = where[(plane * out_height + y) * out_width + x]
-            h = found // width
-            w = found - h * width
-            position = b * grad_strides[0] + c * grad_strides[1] + h * grad_strides[2]
-            grad[position + w * grad_strides[3]] += grad_output[
-                b * out_strides[0] + c * out_strides[1] + y * out_strides[2] + x * out_strides[3]
-            ]
+    for plane in range(first_plane, last_plane):
+        b = plane // channels
+        c = plane - b * channels
+        for y in range(out_height):
+            for x in range(out_width):
+                found = where[(plane * out_height + y) * out_width + x]
+                h = found // width
+                w = found - h * width
+                position = b * grad_strides[0] + c * grad_strides[1] + h * grad_strides[2]
+                grad[position + w * grad_strides[3]] += grad_output[
+                    b * out_strides[0]
+                    + c * out_strides[1]
+                    + y * out_strides[2]
+                    + x * out_strides[3]
+                ]
 
 
 def row_major(t: Tensor) -> Storage:
