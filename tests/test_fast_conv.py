@@ -109,10 +109,10 @@ def test_long_taps_are_walked_in_chunks_and_blocks_are_clamped() -> None:
     np.testing.assert_allclose(got[0, 0, :, 0], expected, rtol=1e-10)
 
 
-def test_tiled_packing_of_wide_channels_first_tensors() -> None:
-    # Input and weight wider than TILE columns, stored channels-first (and the weight's
-    # channels between its rows): both are packed a tile of columns at a time, the last
-    # tile partial; the flipped weight reads its tiles backwards. 7 output channels
+def test_packing_of_wide_channels_first_tensors() -> None:
+    # Input and weight stored channels-first (and the weight's channels between its
+    # rows): both are packed a column's channels at a time; the flipped weight reads
+    # its columns backwards. 7 output channels
     # at 3 x 43 positions: full and partial groups of 4 channels and of 4 positions.
     rng = np.random.default_rng(1)
     x = rng.normal(size=(1, 3, 3, 1, 80))
