@@ -25,7 +25,16 @@ from .tensor import (
     zeros,
     zeros_like,
 )
-from .tensor_data import TensorData, broadcast_index, index_to_position, shape_broadcast, to_index
+from .tensor_data import (
+    TensorData,
+    broadcast_index,
+    float32,
+    float64,
+    index_to_position,
+    promote_types,
+    shape_broadcast,
+    to_index,
+)
 from .tensor_functions import ConvNd, ConvTransposeNd, Function
 from .tensor_ops import SimpleOps, TensorBackend, TensorOps
 from .unroll import unroll1d, unroll2d, unroll_channels
@@ -88,12 +97,15 @@ __all__ = [
     "backpropagate",
     "broadcast_index",
     "central_difference",
+    "float32",
+    "float64",
     "from_numpy",
     "index_to_position",
     "is_grad_enabled",
     "manual_seed",
     "no_grad",
     "ones",
+    "promote_types",
     "rand",
     "shape_broadcast",
     "tensor",

@@ -12,9 +12,14 @@ numbers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import numpy as np
+
+from .errors import ArgumentTypeError
 
 
 @dataclass(slots=True)
@@ -157,7 +162,24 @@ def central_difference(
 
     >>> round(central_difference(lambda x, y: x * y, 3.0, 4.0, arg=1), 6)
     3.0
+
+    It refuses float32 numbers (``np.float32`` values, such as the elements
+    of a float32 array): float32 keeps 24 bits, a relative precision of
+    ``2^-23 ~ 1.2e-7``, so ``f(x + eps) - f(x - eps)`` with ``eps = 1e-6`` is
+    a difference of two numbers that agree in all but their last one or two
+    digits, and the quotient keeps about one correct digit (the precision
+    page of the book measures it). Checking a float32 computation means
+    running it in float64 (``float(x)``, ``.double()``) for the check.
     """
+    for i, value in enumerate(values):
+        if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
+            raise ArgumentTypeError(
+                f"central_difference: argument {i} is {value.dtype} ({value!r}); a difference "
+                f"quotient with eps={epsilon} in {value.dtype} keeps about "
+                f"{max(0.0, math.log10(2 * epsilon / float(np.finfo(value.dtype).eps))):.0f} "
+                "significant digit(s) (the difference of two nearly equal numbers loses the "
+                "rest); check gradients in float64: pass float(x), or compute with .double()"
+            )
     up = list(values)
     down = list(values)
     up[arg] += epsilon

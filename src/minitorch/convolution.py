@@ -24,11 +24,11 @@ Functions and their derivation.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 
-from .errors import ArgumentError, ShapeError
+from .errors import ArgumentError, ArgumentTypeError, ShapeError
 from .tensor import Tensor
 from .tensor_functions import ConvNd, ConvTransposeNd
 
@@ -262,7 +262,7 @@ def _convolution(
             f"smaller than the dilated kernel {tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=True))} "
             f"(input {input.shape}, weight {weight.shape}, stride {strides}, dilation {dilations})"
         )
-    _check_bias(op, bias, weight.shape[0])
+    _check_bias(op, bias, weight.shape[0], weight.dtype)
     before = tuple(lo for lo, _ in pads)
     out = ConvNd.apply(
         batched,
@@ -325,7 +325,7 @@ def _transposed(
             f"the {tuple(batched.shape[2:])} input spreads to (weight {weight.shape}, "
             f"stride {strides}, dilation {dilations})"
         )
-    _check_bias(op, bias, weight.shape[1] * groups)
+    _check_bias(op, bias, weight.shape[1] * groups, weight.dtype)
     out = ConvTransposeNd.apply(
         batched,
         weight,
@@ -357,6 +357,12 @@ def _check_tensors(
             f"{op}: weight must have {dims + 2} dimensions ({weight_layout} x {other} / groups x "
             f"{' x '.join('kernel_' + d for d in layout)}), got shape {weight.shape}"
         )
+    if input.dtype != weight.dtype:
+        raise ArgumentTypeError(
+            f"{op}: input and weight need the same dtype, got {input.dtype} and "
+            f"{weight.dtype}; convert one with .to(dtype), .float() or .double() "
+            "(PyTorch refuses this too)"
+        )
     if 0 in weight.shape or 0 in input.shape[-dims - 1 :]:
         raise ShapeError(
             f"{op}: every size but the batch must be at least 1 (input {input.shape}, "
@@ -373,7 +379,7 @@ def _check_groups(op: str, groups: int) -> int:
     return int(groups)
 
 
-def _check_bias(op: str, bias: Tensor | None, out_channels: int) -> None:
+def _check_bias(op: str, bias: Tensor | None, out_channels: int, dtype: np.dtype[Any]) -> None:
     if bias is None:
         return
     if not isinstance(bias, Tensor):
@@ -382,6 +388,10 @@ def _check_bias(op: str, bias: Tensor | None, out_channels: int) -> None:
         raise ShapeError(
             f"{op}: bias must have shape ({out_channels},), one number per output channel, "
             f"got {bias.shape}"
+        )
+    if bias.dtype != dtype:
+        raise ArgumentTypeError(
+            f"{op}: bias needs the dtype of the input and weight, {dtype}, got {bias.dtype}"
         )
 
 

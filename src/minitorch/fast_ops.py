@@ -66,6 +66,7 @@ from .tensor_data import (
     TensorData,
     broadcast_index,
     index_to_position,
+    promote_types,
     shape_broadcast,
     to_index,
 )
@@ -653,8 +654,8 @@ def _tensor_map(
     for piece in prange(pieces):
         index = np.empty(MAX_DIMS, np.int64)
         positions = np.empty(3, np.int64)  # of the current row's start in out, in, in
-        in_buffer = np.empty(segment)
-        out_buffer = np.empty(segment)
+        in_buffer = np.empty(segment, in_storage.dtype)
+        out_buffer = np.empty(segment, out.dtype)
         start = piece * jobs // pieces
         for job in range(start, (piece + 1) * jobs // pieces):
             first = (job % segments) * segment
@@ -715,9 +716,9 @@ def _tensor_zip(
     for piece in prange(pieces):
         index = np.empty(MAX_DIMS, np.int64)
         positions = np.empty(3, np.int64)  # of the current row's start in out, a, b
-        a_buffer = np.empty(segment)
-        b_buffer = np.empty(segment)
-        out_buffer = np.empty(segment)
+        a_buffer = np.empty(segment, a_storage.dtype)
+        b_buffer = np.empty(segment, b_storage.dtype)
+        out_buffer = np.empty(segment, out.dtype)
         start = piece * jobs // pieces
         for job in range(start, (piece + 1) * jobs // pieces):
             first = (job % segments) * segment
@@ -775,7 +776,7 @@ def _tensor_reduce(
     pieces = min(jobs, MAX_PIECES)
     for piece in prange(pieces):
         out_index = np.empty(MAX_DIMS, np.int64)
-        out_buffer = np.empty(REDUCE_TILE)
+        out_buffer = np.empty(REDUCE_TILE, out.dtype)
         for job in range(piece * jobs // pieces, (piece + 1) * jobs // pieces):
             first = (job % tiles) * REDUCE_TILE
             tile_width = min(REDUCE_TILE, width - first)
@@ -840,7 +841,7 @@ def _tensor_matrix_multiply(
         out_index = np.empty(MAX_DIMS, np.int64)
         a_index = np.empty(MAX_DIMS, np.int64)
         b_index = np.empty(MAX_DIMS, np.int64)
-        acc = np.zeros((MATMUL_ROWS, cols))
+        acc = np.zeros((MATMUL_ROWS, cols), out.dtype)
         # The index of out[n, first_row, 0], and the matching ones of a and b.
         to_index_jit((job // blocks) * rows * cols + first_row * cols, out_shape, out_index)
         broadcast_index_jit(out_index, out_shape, a_shape, a_index)
@@ -852,7 +853,7 @@ def _tensor_matrix_multiply(
         b_rows, b_first, b_step = b_storage, b_start, b_row_stride
         if cols > 1 and b_col_stride != 1:
             # Strided rows: copy this matrix of b into [inner, cols] order once.
-            b_rows, b_first, b_step = np.empty(inner * cols), 0, cols
+            b_rows, b_first, b_step = np.empty(inner * cols, b_storage.dtype), 0, cols
             for k in range(inner):
                 _contiguous_row_jit(
                     b_storage, b_start + k * b_row_stride, b_col_stride, cols, b_rows[k * cols :]
@@ -938,8 +939,12 @@ def reduce_kernel(fn: Callable[[float, float], float]) -> tuple[int, Kernel]:
     return -1, _rebind(_tensor_reduce, "fold_rows_by_op", numba.njit(fold_rows_by_fn))
 
 
-def _empty(like: Tensor, shape: tuple[int, ...], fill: float | None = None) -> Tensor:
+def _empty(
+    like: Tensor, shape: tuple[int, ...], fill: float | None = None, dtype: Any = None
+) -> Tensor:
     """A new contiguous tensor on ``like``'s backend, left uninitialised unless ``fill`` is given.
+
+    It has ``like``'s dtype unless ``dtype`` is given.
 
     The kernels write every element of their output, so the zeros that
     ``Tensor.zeros`` would write first are wasted: for a million elements they
@@ -948,7 +953,8 @@ def _empty(like: Tensor, shape: tuple[int, ...], fill: float | None = None) -> T
     size = 1
     for s in shape:
         size *= s
-    storage = np.empty(size) if fill is None else np.full(size, fill)
+    dtype = like.dtype if dtype is None else dtype
+    storage = np.empty(size, dtype) if fill is None else np.full(size, fill, dtype)
     return like._new(TensorData.view_of(storage, shape))
 
 
@@ -994,7 +1000,9 @@ class FastOps:
         op, kernel = zip_kernel(fn)
 
         def fast_zip(a: Tensor, b: Tensor) -> Tensor:
-            out = _empty(a, shape_broadcast(a.shape, b.shape))
+            out = _empty(
+                a, shape_broadcast(a.shape, b.shape), None, promote_types(a.dtype, b.dtype)
+            )
             launch(kernel, out.size, op, *out.kernel_args(), *a.kernel_args(), *b.kernel_args())
             return out
 

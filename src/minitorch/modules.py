@@ -26,6 +26,7 @@ from . import rng
 from .convolution import Padding, conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .errors import ArgumentError, ShapeError
 from .tensor import Tensor, from_numpy
+from .tensor_data import check_dtype, float32, float64
 from .tensor_ops import TensorBackend
 
 
@@ -87,6 +88,16 @@ class Parameter:
     def shape(self) -> tuple[int, ...]:
         """The value's shape."""
         return self.value.shape
+
+    def _convert(self, dtype: np.dtype[Any]) -> None:
+        """Hold the values (and a gradient, if there is one) in ``dtype`` from now on."""
+        if self.value.dtype == dtype:
+            return
+        grad = self.value.grad
+        self.value = from_numpy(self.value.to_numpy(), self.value.backend, dtype)
+        self.value.requires_grad_(True)
+        if grad is not None:
+            self.value.grad = from_numpy(grad.to_numpy(), grad.backend, dtype)
 
     def __repr__(self) -> str:
         return f"Parameter({self.value!r})"
@@ -197,6 +208,31 @@ class Module:
         for parameter in self.parameters():
             parameter.zero_grad()
 
+    # ---------------------------------------------------------------- dtypes
+    def to(self, dtype: object) -> Module:
+        """Convert every parameter (and its gradient) to ``dtype`` in place; returns the module.
+
+        Convert before the optimiser's first step: an optimiser's running
+        averages (Adam's, SGD's velocity) are made on that step, in the
+        parameters' dtype of the time.
+
+        >>> from minitorch import float32
+        >>> Linear(2, 3, seed=0).to(float32).weight.value.dtype
+        dtype('float32')
+        """
+        dtype = check_dtype(f"{type(self).__name__}.to", dtype)
+        for parameter in self.parameters():
+            parameter._convert(dtype)
+        return self
+
+    def float(self) -> Module:
+        """Convert every parameter to float32 (``.to(minitorch.float32)``); returns the module."""
+        return self.to(float32)
+
+    def double(self) -> Module:
+        """Convert every parameter to float64 (``.to(minitorch.float64)``); returns the module."""
+        return self.to(float64)
+
     # ------------------------------------------------------------- calling
     def forward(self, *inputs: Any) -> Any:
         """Compute the module's output; every layer defines its own."""
@@ -232,9 +268,11 @@ def _uniform(
     shape: tuple[int, ...],
     fan_in: int,
     backend: TensorBackend | None,
+    dtype: object,
 ) -> Tensor:
+    # Drawn in float64 and rounded: one seed gives the same network in either dtype.
     bound = 1.0 / math.sqrt(fan_in)
-    return from_numpy(generator.uniform(-bound, bound, size=shape), backend=backend)
+    return from_numpy(generator.uniform(-bound, bound, size=shape), backend=backend, dtype=dtype)
 
 
 class Linear(Module):
@@ -245,6 +283,8 @@ class Linear(Module):
         out_features: the size of each output row.
         backend: the parameters' backend (the fast one by default).
         seed: a seed for the initial values; otherwise the library's generator is used.
+        dtype: the parameters' dtype, float64 by default (as PyTorch's ``dtype``
+            argument of its layers).
 
     >>> from minitorch import ones
     >>> layer = Linear(3, 2, seed=0)
@@ -261,6 +301,7 @@ class Linear(Module):
         out_features: int,
         backend: TensorBackend | None = None,
         seed: int | None = None,
+        dtype: object = None,
     ) -> None:
         super().__init__()
         _check_sizes("Linear", in_features=in_features, out_features=out_features)
@@ -268,8 +309,8 @@ class Linear(Module):
         self.out_features = out_features
         generator = rng.generator(seed)
         shape = (in_features, out_features)
-        self.weight = Parameter(_uniform(generator, shape, in_features, backend))
-        self.bias = Parameter(_uniform(generator, (out_features,), in_features, backend))
+        self.weight = Parameter(_uniform(generator, shape, in_features, backend, dtype))
+        self.bias = Parameter(_uniform(generator, (out_features,), in_features, backend, dtype))
 
     def forward(self, input: Tensor) -> Tensor:
         """Map ``... x in_features`` to ``... x out_features``."""
@@ -312,6 +353,7 @@ class _ConvNd(Module):
         backend: TensorBackend | None = None,
         seed: int | None = None,
         output_padding: int | tuple[int, ...] = 0,
+        dtype: object = None,
     ) -> None:
         super().__init__()
         layer = type(self).__name__
@@ -341,9 +383,11 @@ class _ConvNd(Module):
         shape = (first, second // groups, *kernel)
         fan_in = shape[1] * math.prod(kernel)
         generator = rng.generator(seed)
-        self.weight = Parameter(_uniform(generator, shape, fan_in, backend))
+        self.weight = Parameter(_uniform(generator, shape, fan_in, backend, dtype))
         self.bias = (
-            Parameter(_uniform(generator, (out_channels,), fan_in, backend)) if bias else None
+            Parameter(_uniform(generator, (out_channels,), fan_in, backend, dtype))
+            if bias
+            else None
         )
 
     def forward(self, input: Tensor) -> Tensor:
@@ -397,6 +441,7 @@ class _ConvTransposeNd(_ConvNd):
         *,
         backend: TensorBackend | None = None,
         seed: int | None = None,
+        dtype: object = None,
     ) -> None:
         super().__init__(
             in_channels,
@@ -410,6 +455,7 @@ class _ConvTransposeNd(_ConvNd):
             backend=backend,
             seed=seed,
             output_padding=output_padding,
+            dtype=dtype,
         )
 
     def forward(self, input: Tensor) -> Tensor:
@@ -430,8 +476,9 @@ class _ConvTransposeNd(_ConvNd):
 class Conv1d(_ConvNd):
     """A 1D convolution layer: :func:`minitorch.conv1d` with a learnable weight and bias.
 
-    Takes ``torch.nn.Conv1d``'s arguments; ``backend`` and ``seed`` (keyword
-    only) choose the parameters' backend and seed their initial values.
+    Takes ``torch.nn.Conv1d``'s arguments; ``backend``, ``seed`` and ``dtype``
+    (keyword only) choose the parameters' backend, seed their initial values
+    and set their dtype (float64 by default).
 
     >>> from minitorch import ones
     >>> layer = Conv1d(2, 4, 3, padding=1, seed=0)
@@ -450,8 +497,9 @@ class Conv1d(_ConvNd):
 class Conv2d(_ConvNd):
     """A 2D convolution layer: :func:`minitorch.conv2d` with a learnable weight and bias.
 
-    Takes ``torch.nn.Conv2d``'s arguments; ``backend`` and ``seed`` (keyword
-    only) choose the parameters' backend and seed their initial values.
+    Takes ``torch.nn.Conv2d``'s arguments; ``backend``, ``seed`` and ``dtype``
+    (keyword only) choose the parameters' backend, seed their initial values
+    and set their dtype (float64 by default).
 
     >>> from minitorch import ones
     >>> layer = Conv2d(1, 4, 3, stride=2, padding=1, seed=0)

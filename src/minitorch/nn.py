@@ -36,6 +36,7 @@ from .convolution import conv_transpose1d as conv_transpose1d
 from .convolution import conv_transpose2d as conv_transpose2d
 from .errors import ArgumentError, ShapeError
 from .tensor import Tensor, from_numpy
+from .tensor_data import float64
 from .tensor_functions import AvgPool, CrossEntropy, MaxPool
 from .tensor_ops import Indices, PoolWindow, TensorBackend
 
@@ -238,7 +239,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntOrTuple) -> Tensor:
     batched = _batched(op, input, 2)
     sizes = int_per_dim(op, "output_size", output_size, 2, minimum=1)
     rows, cols = (
-        from_numpy(_averaging(n, out), backend=input.backend)
+        from_numpy(_averaging(n, out), backend=input.backend, dtype=input.dtype)
         for n, out in zip(batched.shape[2:], sizes, strict=True)
     )
     out = rows @ batched @ cols.permute(1, 0)
@@ -453,20 +454,25 @@ def dropout(input: Tensor, rate: float, training: bool = True, seed: int | None 
     if rate == 1.0:
         return input * 0.0
     keep = rng.generator(seed).random(input.shape) >= rate
-    mask = from_numpy(keep / (1.0 - rate), backend=input.backend)
+    mask = from_numpy(keep / (1.0 - rate), backend=input.backend, dtype=input.dtype)
     return input * mask
 
 
-def one_hot(labels: Labels, classes: int, backend: TensorBackend | None = None) -> Tensor:
+def one_hot(
+    labels: Labels, classes: int, backend: TensorBackend | None = None, dtype: object = None
+) -> Tensor:
     """Encode labels as a ``batch x classes`` tensor: 1 at each label's class, 0 elsewhere.
 
     Built with one broadcast comparison,
     ``labels[b] == class[c]`` for ``[B, 1]`` against ``[1, C]``, not a loop.
+    (PyTorch's ``one_hot`` returns integers; this library's tensors are
+    floating, float64 unless ``dtype`` says float32.)
 
     Args:
         labels: ``batch`` class numbers in ``[0, classes)``, a list or a tensor.
         classes: the number of classes.
         backend: the result's backend (the fast one by default).
+        dtype: the result's dtype, float64 by default.
 
     >>> one_hot([2, 0], 3)
     [[0.00 0.00 1.00]
@@ -474,8 +480,9 @@ def one_hot(labels: Labels, classes: int, backend: TensorBackend | None = None) 
 
     """
     values = _label_values("one_hot", labels, classes)
-    label_column = from_numpy(values.reshape(-1, 1), backend=backend)
-    class_row = from_numpy(np.arange(classes, dtype=np.float64).reshape(1, -1), backend=backend)
+    dtype = float64 if dtype is None else dtype
+    label_column = from_numpy(values.reshape(-1, 1), backend=backend, dtype=dtype)
+    class_row = from_numpy(np.arange(classes).reshape(1, -1), backend=backend, dtype=dtype)
     return label_column == class_row
 
 
@@ -530,7 +537,7 @@ def nll_loss(log_probs: Tensor, labels: Labels) -> Tensor:
     """
     values = _class_labels("nll_loss", log_probs, labels)
     batch, classes = log_probs.shape
-    picked = log_probs * one_hot(values, classes, log_probs.backend)
+    picked = log_probs * one_hot(values, classes, log_probs.backend, log_probs.dtype)
     return -picked.sum() / float(batch)
 
 

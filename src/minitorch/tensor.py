@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -23,12 +23,17 @@ from . import rng
 from .autodiff import History, backpropagate, topological_sort
 from .errors import ArgumentTypeError, GradientError, IndexingError, ShapeError
 from .tensor_data import (
+    DTYPES,
     Shape,
     Storage,
     Strides,
     TensorData,
+    check_dtype,
     check_sizes,
+    float32,
+    float64,
     is_integer,
+    promote_types,
     shape_broadcast,
 )
 from .tensor_functions import (
@@ -45,6 +50,7 @@ from .tensor_functions import (
     ReLU,
     Sigmoid,
     Sum,
+    To,
     View,
 )
 from .tensor_ops import SimpleOps, TensorBackend
@@ -74,11 +80,24 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Tensor:
-    """A multidimensional array of float64 numbers that can record its own gradient.
+# Python's numbers, named outside the class, whose own ``float`` method
+# (PyTorch's conversion to float32) hides the built-in type inside it.
+Real: TypeAlias = float
+Number: TypeAlias = float | int
 
+
+class Tensor:
+    """A multidimensional array of numbers that can record its own gradient.
+
+    The numbers are float64 (the default) or float32, the tensor's ``dtype``.
     Create tensors with :func:`tensor`, :func:`zeros`, :func:`ones` or
     :func:`rand` rather than this constructor.
+
+    Dtypes mix as in PyTorch: an element-wise operation of a float32 and a
+    float64 tensor computes in float64 (see
+    :func:`~minitorch.tensor_data.promote_types`), a Python number takes the
+    tensor's dtype, and a matrix product or convolution needs both operands
+    in one dtype. Gradients have the dtype of the tensor they belong to.
 
     >>> x = tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     >>> x.shape, x.size, x.dims
@@ -135,6 +154,41 @@ class Tensor:
         """Step in storage for each dimension."""
         return self._tensor.strides
 
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The kind of number the tensor holds: ``minitorch.float64`` or ``minitorch.float32``.
+
+        >>> tensor([1.0]).dtype, tensor([1.0], dtype=float32).dtype
+        (dtype('float64'), dtype('float32'))
+        """
+        return self._tensor._storage.dtype
+
+    def to(self, dtype: object) -> Tensor:
+        """The tensor with its numbers converted to ``dtype`` (itself if it has it already).
+
+        Rounding to float32 keeps about 7 significant digits. The conversion is
+        differentiable: the gradient flows back converted to this tensor's dtype.
+
+        >>> x = tensor([1 / 3], requires_grad=True)
+        >>> y = x.to(float32)
+        >>> y.dtype, y.item()
+        (dtype('float32'), 0.3333333432674408)
+        >>> y.sum().backward(); x.grad.dtype
+        dtype('float64')
+        """
+        dtype = check_dtype("to", dtype)
+        if dtype == self.dtype:
+            return self
+        return To.apply(self, dtype=dtype)
+
+    def float(self) -> Tensor:
+        """The tensor in float32, as ``.to(minitorch.float32)``."""
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        """The tensor in float64, as ``.to(minitorch.float64)``."""
+        return self.to(float64)
+
     def kernel_args(self) -> tuple[Storage, Shape, Strides]:
         """``(storage, shape, strides)`` arrays, the arguments every kernel takes."""
         return self._tensor.kernel_args()
@@ -152,31 +206,36 @@ class Tensor:
         return Tensor(data, backend=self.backend)
 
     def zeros(self, shape: Sequence[int] | None = None) -> Tensor:
-        """A new tensor of zeros on this tensor's backend (of this shape by default).
+        """A new tensor of zeros on this tensor's backend, in its dtype (of its shape by default).
 
         >>> tensor([1.0, 2.0]).zeros((3,))
         [0.00 0.00 0.00]
         """
-        return zeros(self.shape if shape is None else shape, backend=self.backend)
+        shape = self.shape if shape is None else shape
+        return zeros(shape, backend=self.backend, dtype=self.dtype)
 
     def is_contiguous(self) -> bool:
         """Whether storage holds the elements in row-major order with no gaps."""
         return self._tensor.is_contiguous()
 
-    def to_numpy(self) -> npt.NDArray[np.float64]:
-        """A NumPy copy with the same shape and values.
+    def to_numpy(self) -> npt.NDArray[np.floating[Any]]:
+        """A NumPy copy with the same shape, values and dtype.
 
         >>> tensor([[1.0, 2.0]]).permute(1, 0).to_numpy().tolist()
         [[1.0], [2.0]]
         """
+        return self._as_array().copy()
+
+    def _as_array(self) -> npt.NDArray[np.floating[Any]]:
+        """A NumPy view of the storage with this tensor's shape and strides (no copy)."""
         storage, _, _ = self.kernel_args()
         return np.lib.stride_tricks.as_strided(
             storage,
             shape=self.shape,
             strides=tuple(s * storage.itemsize for s in self.strides),
-        ).copy()
+        )
 
-    def item(self) -> float:
+    def item(self) -> Real:
         """The value of a one-element tensor.
 
         >>> tensor([[3.5]]).item()
@@ -187,10 +246,10 @@ class Tensor:
         storage, _, _ = self.kernel_args()
         return float(storage[self._tensor.index((0,) * self.dims)])
 
-    def __getitem__(self, key: int | Sequence[int]) -> float:
+    def __getitem__(self, key: int | Sequence[int]) -> Real:
         return self._tensor.get(key)
 
-    def __setitem__(self, key: int | Sequence[int], value: float) -> None:
+    def __setitem__(self, key: int | Sequence[int], value: Real) -> None:
         """Write one element in place; a backward pass that needed the old value then refuses to run."""
         self._tensor.set(key, value)
 
@@ -361,11 +420,16 @@ class Tensor:
                     f"backward: a tensor of shape {self.shape} is not a scalar; pass "
                     "grad_output of the same shape, or reduce it first (e.g. .sum())"
                 )
-            grad_output = ones(self.shape, backend=self.backend)
+            grad_output = ones(self.shape, backend=self.backend, dtype=self.dtype)
         elif grad_output.shape != self.shape:
             raise ShapeError(
                 f"backward: grad_output has shape {grad_output.shape} but the tensor "
                 f"has shape {self.shape}"
+            )
+        elif grad_output.dtype != self.dtype:
+            raise ArgumentTypeError(
+                f"backward: grad_output has dtype {grad_output.dtype} but the tensor has "
+                f"dtype {self.dtype}; convert it with .to({self.dtype})"
             )
         graph = [cast(Tensor, node) for node in topological_sort(self) if not node.is_leaf()]
         for node in graph:
@@ -396,11 +460,13 @@ class Tensor:
         return out.contiguous()._reshape(self.shape)
 
     # ------------------------------------------------------------ operations
-    def _ensure(self, b: float | int | Tensor) -> Tensor:
+    def _ensure(self, b: Number | Tensor) -> Tensor:
         if isinstance(b, Tensor):
             return b
         if isinstance(b, int | float | np.floating | np.integer):
-            return tensor([float(b)], backend=self.backend)
+            # A Python number takes this tensor's dtype: it does not promote.
+            value = np.full(1, float(b), dtype=self.dtype)
+            return Tensor(TensorData.view_of(value, (1,)), backend=self.backend)
         raise ArgumentTypeError(f"cannot combine a Tensor with {type(b).__name__}")
 
     def _broadcast_check(self, op: str, b: Tensor) -> None:
@@ -409,49 +475,59 @@ class Tensor:
         except ShapeError as err:
             raise ShapeError(f"{op}: {err}") from None
 
-    def _zip_op(self, op: str, b: float | int | Tensor) -> Tensor:
+    def _zip_op(self, op: str, b: Number | Tensor) -> tuple[Tensor, Tensor]:
+        """Check that ``b`` broadcasts with this tensor; return both in their promoted dtype."""
         other = self._ensure(b)
         self._broadcast_check(op, other)
-        return other
+        if other.dtype == self.dtype:
+            return self, other
+        dtype = promote_types(self.dtype, other.dtype)
+        return self.to(dtype), other.to(dtype)
 
-    def __add__(self, b: float | int | Tensor) -> Tensor:
-        return Add.apply(self, self._zip_op("add", b))
+    def __add__(self, b: Number | Tensor) -> Tensor:
+        return Add.apply(*self._zip_op("add", b))
 
-    def __radd__(self, b: float | int | Tensor) -> Tensor:
-        return Add.apply(self._zip_op("add", b), self)
+    def __radd__(self, b: Number | Tensor) -> Tensor:
+        a, other = self._zip_op("add", b)
+        return Add.apply(other, a)
 
-    def __sub__(self, b: float | int | Tensor) -> Tensor:
-        return Add.apply(self, Neg.apply(self._zip_op("sub", b)))
+    def __sub__(self, b: Number | Tensor) -> Tensor:
+        a, other = self._zip_op("sub", b)
+        return Add.apply(a, Neg.apply(other))
 
-    def __rsub__(self, b: float | int | Tensor) -> Tensor:
-        return Add.apply(self._zip_op("sub", b), Neg.apply(self))
+    def __rsub__(self, b: Number | Tensor) -> Tensor:
+        a, other = self._zip_op("sub", b)
+        return Add.apply(other, Neg.apply(a))
 
-    def __mul__(self, b: float | int | Tensor) -> Tensor:
-        return Mul.apply(self, self._zip_op("mul", b))
+    def __mul__(self, b: Number | Tensor) -> Tensor:
+        return Mul.apply(*self._zip_op("mul", b))
 
-    def __rmul__(self, b: float | int | Tensor) -> Tensor:
-        return Mul.apply(self._zip_op("mul", b), self)
+    def __rmul__(self, b: Number | Tensor) -> Tensor:
+        a, other = self._zip_op("mul", b)
+        return Mul.apply(other, a)
 
-    def __truediv__(self, b: float | int | Tensor) -> Tensor:
-        return Mul.apply(self, Inv.apply(self._zip_op("div", b)))
+    def __truediv__(self, b: Number | Tensor) -> Tensor:
+        a, other = self._zip_op("div", b)
+        return Mul.apply(a, Inv.apply(other))
 
-    def __rtruediv__(self, b: float | int | Tensor) -> Tensor:
-        return Mul.apply(self._zip_op("div", b), Inv.apply(self))
+    def __rtruediv__(self, b: Number | Tensor) -> Tensor:
+        a, other = self._zip_op("div", b)
+        return Mul.apply(other, Inv.apply(a))
 
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
 
-    def __lt__(self, b: float | int | Tensor) -> Tensor:
-        other = self._zip_op("lt", b)
-        return self.backend.lt_zip(self.detach(), other.detach())
+    def __lt__(self, b: Number | Tensor) -> Tensor:
+        a, other = self._zip_op("lt", b)
+        return self.backend.lt_zip(a.detach(), other.detach())
 
-    def __gt__(self, b: float | int | Tensor) -> Tensor:
-        other = self._zip_op("gt", b)
-        return self.backend.lt_zip(other.detach(), self.detach())
+    def __gt__(self, b: Number | Tensor) -> Tensor:
+        a, other = self._zip_op("gt", b)
+        return self.backend.lt_zip(other.detach(), a.detach())
 
     def __eq__(self, b: object) -> Tensor:  # type: ignore[override]
-        other = self._zip_op("eq", b)  # type: ignore[arg-type]
-        return self.backend.eq_zip(self.detach(), other.detach())
+        a, other = self._zip_op("eq", b)  # type: ignore[arg-type]
+        return self.backend.eq_zip(a.detach(), other.detach())
 
     def __matmul__(self, b: Tensor) -> Tensor:
         if not isinstance(b, Tensor):
@@ -470,12 +546,17 @@ class Tensor:
             shape_broadcast(self.shape[:-2], b.shape[:-2])
         except ShapeError as err:
             raise ShapeError(f"matmul: batch dimensions {err}") from None
+        if self.dtype != b.dtype:
+            raise ArgumentTypeError(
+                f"matmul: both operands need the same dtype, got {self.dtype} @ {b.dtype}; "
+                "convert one with .to(dtype), .float() or .double() (PyTorch refuses this too)"
+            )
         return MatMul.apply(self, b)
 
     def is_close(self, b: Tensor) -> Tensor:
         """1.0 where the elements are within 1e-2 (absolute plus relative), else 0.0."""
-        other = self._zip_op("is_close", b)
-        return self.backend.is_close_zip(self.detach(), other.detach())
+        a, other = self._zip_op("is_close", b)
+        return self.backend.is_close_zip(a.detach(), other.detach())
 
     def all(self, dim: int | None = None) -> Tensor:
         """1.0 if every element (along ``dim``) is non-zero, else 0.0.
@@ -607,7 +688,7 @@ class Tensor:
 
     # ------------------------------------------------------- tensor creation
     def zeros_like(self) -> Tensor:
-        """Zeros of this tensor's shape and backend."""
+        """Zeros of this tensor's shape, dtype and backend."""
         return self.zeros(self.shape)
 
 
@@ -636,8 +717,27 @@ def _flatten(data: Any, op: str) -> tuple[list[float], tuple[int, ...]]:
     return flat, (len(items), *inner)
 
 
-def tensor(data: Any, backend: TensorBackend | None = None, requires_grad: bool = False) -> Tensor:
-    """Make a tensor from a (nested) list of numbers.
+def _dtype_of(data: Any) -> np.dtype[Any]:
+    """The dtype a tensor made from ``data`` gets when none is asked for, as in PyTorch.
+
+    A tensor or a NumPy array of float32 or float64 keeps its dtype; anything
+    else (lists, integers) becomes float64, the library's default.
+    """
+    found = getattr(data, "dtype", None)
+    return found if found in DTYPES else float64
+
+
+def tensor(
+    data: Any,
+    backend: TensorBackend | None = None,
+    requires_grad: bool = False,
+    dtype: object = None,
+) -> Tensor:
+    """Make a tensor from a (nested) list of numbers, in ``dtype``.
+
+    Without a ``dtype``, a float32 or float64 tensor or NumPy array keeps its
+    dtype and anything else (lists, integers) becomes float64, as in PyTorch
+    with float64 as the default.
 
     >>> tensor([[1, 2, 3], [4, 5, 6]])
     [[1.00 2.00 3.00]
@@ -647,18 +747,28 @@ def tensor(data: Any, backend: TensorBackend | None = None, requires_grad: bool 
     ...
     minitorch.errors.ShapeError: tensor: ragged nested list: element 0 has shape (2,) but element 1 has shape (1,); every row must have the same length
     """
+    dtype = _dtype_of(data) if dtype is None else check_dtype("tensor", dtype)
     values, shape = _flatten(data, "tensor")
     if shape == ():
         shape = (1,)
-    t = Tensor(TensorData(np.array(values, dtype=np.float64), shape), backend=backend)
+    t = Tensor(TensorData(np.array(values, dtype=dtype), shape), backend=backend)
     return t.requires_grad_(requires_grad)
 
 
-def from_numpy(array: npt.ArrayLike, backend: TensorBackend | None = None) -> Tensor:
-    """A tensor with a float64 copy of a NumPy array's values and shape.
+def from_numpy(
+    array: npt.ArrayLike, backend: TensorBackend | None = None, dtype: object = None
+) -> Tensor:
+    """A tensor with a copy of a NumPy array's values and shape.
+
+    A float32 or float64 array keeps its dtype unless ``dtype`` says otherwise;
+    integers and booleans become float64. (PyTorch's ``from_numpy`` shares the
+    array's memory and keeps integer dtypes; this library has floating tensors
+    only, and copies so that the tensor owns contiguous storage.)
 
     >>> from_numpy(np.arange(3.0)).shape
     (3,)
+    >>> from_numpy(np.ones(2, np.float32)).dtype, from_numpy(np.arange(2)).dtype
+    (dtype('float32'), dtype('float64'))
     """
     a = np.asarray(array)
     if a.dtype.kind not in "biuf":
@@ -666,7 +776,8 @@ def from_numpy(array: npt.ArrayLike, backend: TensorBackend | None = None) -> Te
             f"from_numpy: needs an array of real numbers, got dtype {a.dtype} "
             f"({np.array2string(a.reshape(-1)[:3], threshold=3)}...)"
         )
-    a = np.array(a, dtype=np.float64)
+    dtype = _dtype_of(a) if dtype is None else check_dtype("from_numpy", dtype)
+    a = np.array(a, dtype=dtype)
     return Tensor(TensorData(a.reshape(-1), a.shape), backend=backend)
 
 
@@ -677,25 +788,31 @@ def _size(shape: tuple[int, ...]) -> int:
     return size
 
 
-def zeros(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> Tensor:
-    """A tensor of zeros.
+def zeros(
+    shape: Sequence[int] | int, backend: TensorBackend | None = None, dtype: object = None
+) -> Tensor:
+    """A tensor of zeros, float64 unless ``dtype`` is given.
 
     >>> zeros((2, 2))
     [[0.00 0.00]
      [0.00 0.00]]
     """
     shape = check_sizes("zeros", shape)
-    return Tensor(TensorData.view_of(np.zeros(_size(shape)), shape), backend=backend)
+    dtype = float64 if dtype is None else check_dtype("zeros", dtype)
+    return Tensor(TensorData.view_of(np.zeros(_size(shape), dtype), shape), backend=backend)
 
 
-def ones(shape: Sequence[int] | int, backend: TensorBackend | None = None) -> Tensor:
-    """A tensor of ones.
+def ones(
+    shape: Sequence[int] | int, backend: TensorBackend | None = None, dtype: object = None
+) -> Tensor:
+    """A tensor of ones, float64 unless ``dtype`` is given.
 
     >>> ones(3)
     [1.00 1.00 1.00]
     """
     shape = check_sizes("ones", shape)
-    return Tensor(TensorData.view_of(np.ones(_size(shape)), shape), backend=backend)
+    dtype = float64 if dtype is None else check_dtype("ones", dtype)
+    return Tensor(TensorData.view_of(np.ones(_size(shape), dtype), shape), backend=backend)
 
 
 def rand(
@@ -703,6 +820,7 @@ def rand(
     backend: TensorBackend | None = None,
     requires_grad: bool = False,
     seed: int | None = None,
+    dtype: object = None,
 ) -> Tensor:
     """Uniform random numbers in [0, 1), from the library's seedable generator.
 
@@ -711,6 +829,8 @@ def rand(
         backend: the backend (the fast one by default).
         requires_grad: whether the result is a leaf that needs a gradient.
         seed: a seed for this call only; otherwise :func:`minitorch.manual_seed` applies.
+        dtype: float64 (default) or float32. The numbers are drawn in float64
+            and rounded, so one seed gives the same numbers in both dtypes.
 
     >>> rand((2, 3), seed=0).shape
     (2, 3)
@@ -719,13 +839,14 @@ def rand(
 
     """
     shape = check_sizes("rand", shape)
+    dtype = float64 if dtype is None else check_dtype("rand", dtype)
     values = rng.generator(seed).random(_size(shape))
-    t = Tensor(TensorData(values, shape), backend=backend)
+    t = Tensor(TensorData(values, shape, dtype=dtype), backend=backend)
     return t.requires_grad_(requires_grad)
 
 
 def zeros_like(t: Tensor) -> Tensor:
-    """Zeros of the shape and backend of ``t``.
+    """Zeros of the shape, dtype and backend of ``t``.
 
     >>> zeros_like(tensor([1.0, 2.0]))
     [0.00 0.00]
@@ -735,6 +856,8 @@ def zeros_like(t: Tensor) -> Tensor:
 
 __all__ = [
     "fast_backend",
+    "float32",
+    "float64",
     "SimpleBackend",
     "Tensor",
     "from_numpy",

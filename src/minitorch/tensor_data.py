@@ -1,7 +1,7 @@
 """Shapes, strides and the index math that maps a tensor index to storage.
 
-A tensor is a flat ``storage`` of float64 numbers plus a ``shape`` and
-``strides``: the element at index ``(i0, i1, ..., in)`` lives at
+A tensor is a flat ``storage`` of float64 or float32 numbers (its ``dtype``)
+plus a ``shape`` and ``strides``: the element at index ``(i0, i1, ..., in)`` lives at
 ``storage[i0 * strides[0] + i1 * strides[1] + ... + in * strides[n]]``.
 Views (``permute``, broadcasting, ``view``) change shape and strides and never
 copy storage.
@@ -17,18 +17,25 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
 from .errors import ArgumentError, ArgumentTypeError, IndexingError, ShapeError
 
-Storage: TypeAlias = npt.NDArray[np.float64]
+Storage: TypeAlias = npt.NDArray[np.floating[Any]]
 OutIndex: TypeAlias = npt.NDArray[np.int64]
 Index: TypeAlias = npt.NDArray[np.int64]
 Shape: TypeAlias = npt.NDArray[np.int64]
 Strides: TypeAlias = npt.NDArray[np.int64]
+
+# The two kinds of number a tensor can hold, named as PyTorch names them
+# (``minitorch.float64`` is NumPy's ``dtype('float64')``, where PyTorch's prints
+# as ``torch.float64``). float64 is the default, as in the course this grew from.
+float64 = np.dtype(np.float64)
+float32 = np.dtype(np.float32)
+DTYPES = (float64, float32)
 
 # Kernels keep index buffers of this fixed length, so they allocate no per-shape arrays.
 MAX_DIMS = 32
@@ -179,6 +186,57 @@ def check_sizes(op: str, shape: object) -> tuple[int, ...]:
     return out
 
 
+def check_dtype(op: str, dtype: object) -> np.dtype[Any]:
+    """``dtype`` as ``float64`` or ``float32``, or the library's typed error naming ``op``.
+
+    Anything NumPy reads as one of the two is accepted (``minitorch.float32``,
+    ``np.float32``, ``"float32"``, ``float``).
+
+    >>> check_dtype("zeros", "float32"), check_dtype("zeros", float)
+    (dtype('float32'), dtype('float64'))
+    >>> check_dtype("zeros", np.float16)
+    Traceback (most recent call last):
+    ...
+    minitorch.errors.ArgumentTypeError: zeros: a tensor holds float64 or float32 numbers, got dtype float16 (half precision is not supported: its 11-bit significand makes sums and gradients unreliable without the loss scaling this library does not do)
+    """
+    if isinstance(dtype, np.dtype) and dtype in DTYPES:
+        return dtype  # the common case, kept cheap
+    try:
+        found = np.dtype(dtype) if dtype is not None else None  # type: ignore[call-overload]
+    except TypeError:
+        found = None
+    if found is None:
+        raise ArgumentTypeError(
+            f"{op}: a tensor holds float64 or float32 numbers, got dtype {dtype!r}"
+        )
+    if found not in DTYPES:
+        why = {
+            "f": "half precision is not supported: its 11-bit significand makes sums and "
+            "gradients unreliable without the loss scaling this library does not do",
+            "c": "complex numbers are not supported",
+            "b": "boolean tensors are not supported: comparisons give 0.0 and 1.0",
+        }.get(found.kind, "integer tensors are not supported: integer data becomes float64")
+        raise ArgumentTypeError(
+            f"{op}: a tensor holds float64 or float32 numbers, got dtype {found} ({why})"
+        )
+    return found
+
+
+def promote_types(a: np.dtype[Any], b: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype of an element-wise operation on tensors of dtypes ``a`` and ``b``.
+
+    PyTorch's rule for two floating types: the wider one wins, so float32 with
+    float64 gives float64 (no precision is lost). A Python number combined with
+    a tensor does not promote it: ``x * 0.5`` keeps ``x``'s dtype. Matrix products
+    and convolutions do not promote at all: their operands must share a dtype,
+    as in PyTorch.
+
+    >>> promote_types(float32, float64), promote_types(float32, float32)
+    (dtype('float64'), dtype('float32'))
+    """
+    return a if a == b else float64
+
+
 class Version:
     """How many times a storage was written in place; shared by every view of it.
 
@@ -227,9 +285,12 @@ class TensorData:
     """Storage, shape and strides: everything a kernel needs to find an element.
 
     Args:
-        storage: flat float64 numbers (copied to a float64 NumPy array if needed).
+        storage: flat numbers. An array of float64 or float32 keeps its dtype;
+            anything else becomes float64 (copied to a NumPy array if needed).
         shape: size of each dimension.
         strides: step in storage for each dimension; row-major when omitted.
+        version: the in-place write counter, shared with the views of a storage.
+        dtype: convert the storage to this dtype (float64 or float32).
 
     >>> td = TensorData([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], (2, 3))
     >>> td.strides, td.get((1, 0))
@@ -254,9 +315,16 @@ class TensorData:
         shape: UserShape,
         strides: UserStrides | None = None,
         version: Version | None = None,
+        dtype: object = None,
     ) -> None:
         self.version = Version() if version is None else version
-        self._storage = np.ascontiguousarray(storage, dtype=np.float64).reshape(-1)
+        if dtype is not None:
+            dtype = check_dtype("tensor", dtype)
+        elif isinstance(storage, np.ndarray) and storage.dtype in DTYPES:
+            dtype = storage.dtype
+        else:
+            dtype = float64
+        self._storage = np.ascontiguousarray(storage, dtype=dtype).reshape(-1)
         shape = check_sizes("tensor", shape)
         if len(shape) > MAX_DIMS:
             raise ShapeError(f"tensor: at most {MAX_DIMS} dimensions, got shape {shape}")
@@ -295,7 +363,7 @@ class TensorData:
         """A ``TensorData`` from parts the library has already checked, without checking them again.
 
         For the results and views that operations make: ``storage`` is a flat
-        float64 array, ``shape`` a tuple of non-negative ints and ``strides``
+        float64 or float32 array, ``shape`` a tuple of non-negative ints and ``strides``
         (row-major when omitted) reach no element outside ``storage``. The
         constructor's checks cost about 20 us, as much as a small addition's
         kernel; a user's data still goes through the constructor.
@@ -316,6 +384,15 @@ class TensorData:
             self._strides = np.array(strides, dtype=np.int64)
             self.size = _prod(shape)
         return self
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The kind of number in storage: ``float64`` or ``float32``.
+
+        >>> TensorData(np.zeros(2, np.float32), (2,)).dtype
+        dtype('float32')
+        """
+        return self._storage.dtype
 
     def is_contiguous(self) -> bool:
         """Whether the elements lie in storage in row-major order with no gaps.

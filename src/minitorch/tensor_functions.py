@@ -18,6 +18,8 @@ import math
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .autodiff import Context, History, is_grad_enabled
 from .tensor_data import TensorData
 from .tensor_ops import ConvGeometry, Indices, PoolWindow
@@ -227,6 +229,25 @@ class View(Function):
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
         (shape,) = ctx.saved_values
         return (grad_output.contiguous()._reshape(shape),)
+
+
+# d a.to(dtype) = d converted back to a's dtype, so a gradient has its tensor's dtype
+class To(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, dtype: np.dtype[Any]) -> Tensor:
+        ctx.save_for_backward(a.dtype)
+        return _converted(a, dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+        (dtype,) = ctx.saved_values
+        return (_converted(grad_output, dtype),)
+
+
+def _converted(t: Tensor, dtype: np.dtype[Any]) -> Tensor:
+    """A row-major copy of ``t`` in ``dtype`` (NumPy rounds to nearest, as PyTorch does)."""
+    values = t._as_array().astype(dtype, order="C")
+    return t._new(TensorData.view_of(values.reshape(-1), t.shape))
 
 
 # d copy(a) = d: a contiguous copy changes layout, not values

@@ -32,6 +32,7 @@ from .tensor_data import (
     Strides,
     broadcast_index,
     index_to_position,
+    promote_types,
     shape_broadcast,
     to_index,
 )
@@ -264,7 +265,8 @@ class SimpleOps:
         kernel = tensor_zip(fn)
 
         def simple_zip(a: Tensor, b: Tensor) -> Tensor:
-            out = a.zeros(shape_broadcast(a.shape, b.shape))
+            wider = a if promote_types(a.dtype, b.dtype) == a.dtype else b
+            out = wider.zeros(shape_broadcast(a.shape, b.shape))
             kernel(*out.kernel_args(), *a.kernel_args(), *b.kernel_args())
             return out
 
@@ -410,7 +412,7 @@ class SimpleOps:
         ([[0.50 0.50]], 0.6931)
         """
         probs = logits.zeros(logits.shape)
-        losses = np.zeros(logits.shape[0])
+        losses = np.zeros(logits.shape[0], logits.dtype)
         with np.errstate(all="ignore"):  # NaN and infinities propagate silently, as in PyTorch
             tensor_cross_entropy(probs.kernel_args()[0], losses, *logits.kernel_args(), labels)
         loss = logits.zeros((1,))
@@ -462,7 +464,7 @@ class SimpleOps:
         >>> value
         [0.00 3.00]
         """
-        moving = np.empty(0) if velocity is None else row_major(velocity)
+        moving = np.empty(0, value.dtype) if velocity is None else row_major(velocity)
         with np.errstate(all="ignore"):
             tensor_sgd_step(row_major(value), row_major(grad.contiguous()), moving, *settings)
 
