@@ -181,3 +181,51 @@ def test_one_input_channel_goes_a_row_at_a_time(geometry, x_shape, w_shape, out_
     for orders in ([tuple(range(5))] * 3, [(4, 3, 2, 1, 0), (0, 2, 1, 4, 3), (3, 1, 0, 2, 4)]):
         got = run(tensor_conv, x, w, out_shape, geometry, orders)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def inside_channels_last(x: np.ndarray, border: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """(storage, shape, strides) of ``x`` stored channels-last inside a larger zero buffer.
+
+    The buffer has ``border`` extra rows and columns on each side, as a caller that
+    lays an input out once for several convolutions makes it; the view starts inside.
+    """
+    groups, batch, channels, height, width = x.shape
+    rows, columns = height + 2 * border[0], width + 2 * border[1]
+    buffer = np.zeros((groups, batch, rows, columns, channels))
+    buffer[:, :, border[0] : border[0] + height, border[1] : border[1] + width] = x.transpose(
+        0, 1, 3, 4, 2
+    )
+    strides = np.array(buffer.strides) // 8
+    start = border[0] * strides[2] + border[1] * strides[3]
+    shape = np.array(x.shape, dtype=np.int64)
+    return buffer.reshape(-1)[start:], shape, strides[[0, 1, 4, 2, 3]]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "x_shape", "w_shape", "out_shape"),
+    [
+        # 2D, windows one row apart; 6 output channels: a full block and a clamped one
+        (ConvGeometry((1, 1), (1, 1), (0, 0), False), (1, 2, 3, 5, 6), (1, 6, 3, 2, 3), (1, 2, 6, 4, 4)),
+        # strided and dilated, 2 groups of 2 channels each (the single-channel dot path)
+        (ConvGeometry((2, 1), (1, 2), (0, 0), False), (2, 3, 4, 7, 8), (2, 2, 4, 2, 2), (2, 3, 2, 3, 6)),
+        # a kernel as large as the input: all of it one tap in a packed buffer, not here
+        (ConvGeometry((1, 1), (1, 1), (0, 0), False), (1, 3, 2, 4, 5), (1, 5, 2, 4, 5), (1, 3, 5, 1, 1)),
+        # one input channel: the row path reads the input where it is too
+        (ConvGeometry((1, 2), (1, 1), (0, 0), False), (3, 2, 1, 4, 12), (3, 4, 1, 2, 3), (3, 2, 4, 3, 5)),
+    ],
+)  # fmt: skip
+def test_laid_out_input_and_filters_are_read_in_place(
+    geometry, x_shape, w_shape, out_shape
+) -> None:
+    # An input stored channels-last inside a larger buffer (no zeros needed: every
+    # window lies inside it), and filters stored in the packed order (kh, kw, c).
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+    expected = direct(x, w, out_shape, geometry)
+    weight_args = storage_args(w, (0, 1, 3, 4, 2))
+    out_storage, shape, out_strides = storage_args(np.full(out_shape, np.nan), tuple(range(5)))
+    for border in ((0, 0), (1, 2)):
+        input_args = inside_channels_last(x, border)
+        tensor_conv(out_storage, shape, out_strides, *input_args, *weight_args, *geometry)
+        got = out_storage.reshape(out_shape)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)

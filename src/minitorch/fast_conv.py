@@ -112,32 +112,87 @@ def _pack_row(
 _pack_row_jit = njit(inline="always", cache=True)(_pack_row)
 
 
-def _tap_layout(weight_shape: Shape, span_w: int, dilation: tuple[int, int]) -> tuple[int, Index]:
+def _tap_layout(
+    weight_shape: Shape, row_stride: int, dilation: tuple[int, int]
+) -> tuple[int, Index]:
     """How each filter splits into taps: their length, and where each starts in a window.
 
-    Without width dilation a tap is a whole kernel row (``kernel_width * C``
-    numbers, ``j = kw * C + c``); with it, a tap is one kernel cell (``C``
-    numbers). When the kernel is as wide as the buffer and its rows are
-    adjacent (an output one position wide, as every piece of a weight
-    gradient is), all of it is one tap: one long run instead of a short run
-    per row. ``offsets[tap]`` is where the tap starts in the packed input,
-    relative to the window's first number.
+    ``row_stride`` is the distance between two rows of the channels-last
+    buffer the windows are read from. Without width dilation a tap is a whole
+    kernel row (``kernel_width * C`` numbers, ``j = kw * C + c``); with it, a
+    tap is one kernel cell (``C`` numbers). When the kernel's rows are
+    adjacent in the buffer (a window as wide as the buffer, as every piece of
+    a weight gradient is), all of it is one tap: one long run instead of a
+    short run per row. ``offsets[tap]`` is where the tap starts in the
+    buffer, relative to the window's first number.
     """
     channels, kernel_height, kernel_width = weight_shape[2], weight_shape[3], weight_shape[4]
     per_row = kernel_width if dilation[1] > 1 else 1
     cells = kernel_width // per_row
-    whole = per_row == 1 and dilation[0] == 1 and span_w == kernel_width
+    whole = per_row == 1 and dilation[0] == 1 and row_stride == kernel_width * channels
     rows = kernel_height if whole else 1
     taps = kernel_height // rows * per_row
     offsets = np.empty(taps, np.int64)
     for tap in range(taps):
         first_kh = tap // per_row * rows
         first_kw = (tap % per_row) * cells
-        offsets[tap] = (first_kh * dilation[0] * span_w + first_kw * dilation[1]) * channels
+        offsets[tap] = first_kh * dilation[0] * row_stride + first_kw * dilation[1] * channels
     return rows * cells * channels, offsets
 
 
 _tap_layout_jit = njit(cache=True)(_tap_layout)
+
+
+def _input_in_place(
+    input_shape: Shape, input_strides: Strides, span: tuple[int, int], offset: tuple[int, int]
+) -> bool:
+    """Whether the windows can be read from ``input`` itself: a buffer :func:`_pack_row` would copy.
+
+    That is an input stored channels-last (channels adjacent, then columns)
+    whose windows need no zeros: a caller that runs several convolutions
+    on one input lays it out once, with its zeros, and hands in views.
+    """
+    channels, height, width = input_shape[2], input_shape[3], input_shape[4]
+    return (
+        (input_strides[2] == 1 or channels == 1)
+        and (input_strides[4] == channels or span[1] == 1)
+        and offset[0] == 0
+        and offset[1] == 0
+        and span[0] <= height
+        and span[1] <= width
+    )
+
+
+_input_in_place_jit = njit(cache=True)(_input_in_place)
+
+
+def _filters_in_place(weight_shape: Shape, weight_strides: Strides, flip: bool) -> bool:
+    """Whether every filter is already stored in the packed ``(kh, kw, c)`` order."""
+    channels, kernel_height, kernel_width = weight_shape[2], weight_shape[3], weight_shape[4]
+    return (
+        not flip
+        and (weight_strides[2] == 1 or channels == 1)
+        and (weight_strides[4] == channels or kernel_width == 1)
+        and (weight_strides[3] == kernel_width * channels or kernel_height == 1)
+    )
+
+
+_filters_in_place_jit = njit(cache=True)(_filters_in_place)
+
+
+def _filter_starts(weight_shape: Shape, weight_strides: Strides, in_place: bool) -> Index:
+    """Where filter ``g * O + o`` starts: in the weight itself, or in its packed copy."""
+    groups, out_channels = weight_shape[0], weight_shape[1]
+    size = weight_shape[2] * weight_shape[3] * weight_shape[4]
+    starts = np.empty(groups * out_channels, np.int64)
+    for go in range(groups * out_channels):
+        g = go // out_channels
+        o = go - g * out_channels
+        starts[go] = g * weight_strides[0] + o * weight_strides[1] if in_place else go * size
+    return starts
+
+
+_filter_starts_jit = njit(cache=True)(_filter_starts)
 
 
 def _pack_filter(
@@ -148,7 +203,7 @@ def _pack_filter(
     weight_strides: Strides,
     flip: bool,
 ) -> None:
-    """Copy filter ``go = g * O + o`` into row ``go`` of ``packed``, in ``(kh, kw, c)`` order.
+    """Copy filter ``go = g * O + o`` to ``packed[go * size:]``, in ``(kh, kw, c)`` order.
 
     Every tap layout of :func:`_tap_layout` is this order cut into pieces.
     As in :func:`_pack_row` the copy walks the packed row in order (a 1 x 1
@@ -158,22 +213,23 @@ def _pack_filter(
     _, out_channels, channels, kernel_height, kernel_width = weight_shape
     g = go // out_channels
     source = g * weight_strides[0] + (go - g * out_channels) * weight_strides[1]
+    start = go * channels * kernel_height * kernel_width
     for kh in range(kernel_height):
         row = source + (kernel_height - 1 - kh if flip else kh) * weight_strides[3]
         for kw in range(kernel_width):
             at = row + (kernel_width - 1 - kw if flip else kw) * weight_strides[4]
-            to = (kh * kernel_width + kw) * channels
+            to = start + (kh * kernel_width + kw) * channels
             for c in range(channels):
-                packed[go, to + c] = weight[at + c * weight_strides[2]]
+                packed[to + c] = weight[at + c * weight_strides[2]]
 
 
 _pack_filter_jit = njit(inline="always", cache=True)(_pack_filter)
 
 
 def _block_dot(
-    packed: Storage,
-    g: int,
-    channels: tuple[int, int, int, int],
+    filters: Storage,
+    firsts: tuple[int, int, int, int],
+    length: int,
     taps: tuple[int, int],
     j0: int,
     j1: int,
@@ -183,22 +239,24 @@ def _block_dot(
     sums: Storage,
     at: int,
 ) -> None:
-    """Add 8 dot products, 4 weight channels x 2 windows, to ``sums[at + 4 * c + p]``.
+    """Add 8 dot products, 4 filters x 2 windows, to ``sums[at + 4 * c + p]``.
 
-    For each tap in ``range(*taps)`` the piece ``j0:j1`` of
-    ``packed[g, channels[c], tap]`` meets the same piece of window ``p``, which
-    starts in ``padded`` at ``starts[p] + offsets[tap]``. Short taps are taken
-    together so that the 8 sums stay in registers across them.
+    Filter ``c`` starts at ``filters[firsts[c]]``, its taps ``length`` numbers
+    apart. For each tap in ``range(*taps)`` the piece ``j0:j1`` of it meets the
+    same piece of window ``p``, which starts in ``padded`` at
+    ``starts[p] + offsets[tap]``. Short taps are taken together so that the 8
+    sums stay in registers across them.
     """
-    o0, o1, o2, o3 = channels
+    f0, f1, f2, f3 = firsts
     s0, s1 = starts
     size = j1 - j0
     a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = 0.0
     for tap in range(taps[0], taps[1]):
-        w0 = packed[g, o0, tap, j0:j1]
-        w1 = packed[g, o1, tap, j0:j1]
-        w2 = packed[g, o2, tap, j0:j1]
-        w3 = packed[g, o3, tap, j0:j1]
+        piece = tap * length + j0
+        w0 = filters[f0 + piece : f0 + piece + size]
+        w1 = filters[f1 + piece : f1 + piece + size]
+        w2 = filters[f2 + piece : f2 + piece + size]
+        w3 = filters[f3 + piece : f3 + piece + size]
         shift = offsets[tap] + j0
         x0 = padded[s0 + shift : s0 + shift + size]
         x1 = padded[s1 + shift : s1 + shift + size]
@@ -226,9 +284,9 @@ _block_dot_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_block_do
 
 
 def _single_dot(
-    packed: Storage,
-    g: int,
-    o: int,
+    filters: Storage,
+    first: int,
+    length: int,
     taps: tuple[int, int],
     j0: int,
     j1: int,
@@ -238,7 +296,7 @@ def _single_dot(
     sums: Storage,
     at: int,
 ) -> None:
-    """:func:`_block_dot` for one output channel: 4 dot products into ``sums[at + 4 * o + p]``.
+    """:func:`_block_dot` for one filter (at ``filters[first]``): 4 dot products into ``sums[at + p]``.
 
     With fewer than 4 channels in a group the 4 x 2 block would compute the same
     sums several times (a depthwise convolution has one channel per group).
@@ -247,7 +305,8 @@ def _single_dot(
     size = j1 - j0
     a0 = a1 = a2 = a3 = 0.0
     for tap in range(taps[0], taps[1]):
-        w = packed[g, o, tap, j0:j1]
+        piece = first + tap * length + j0
+        w = filters[piece : piece + size]
         shift = offsets[tap] + j0
         x0 = padded[s0 + shift : s0 + shift + size]
         x1 = padded[s1 + shift : s1 + shift + size]
@@ -259,10 +318,10 @@ def _single_dot(
             a1 += wj * x1[j]
             a2 += wj * x2[j]
             a3 += wj * x3[j]
-    sums[at + 4 * o] += a0
-    sums[at + 4 * o + 1] += a1
-    sums[at + 4 * o + 2] += a2
-    sums[at + 4 * o + 3] += a3
+    sums[at] += a0
+    sums[at + 1] += a1
+    sums[at + 2] += a2
+    sums[at + 3] += a3
 
 
 _single_dot_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_single_dot)
@@ -274,26 +333,27 @@ def _places(
     g: int,
     out_shape: Shape,
     out_strides: Strides,
-    span: tuple[int, int],
+    grid: tuple[int, int, int, int],
     stride: tuple[int, int],
-    channels: int,
 ) -> Index:
     """Where the windows of positions ``first ..`` start in the buffer, and their outputs.
 
-    Positions number ``(b, y, x)`` of group ``g`` in row-major order. Row ``n``
-    of the result is ``(window start, output offset)`` of position
-    ``first + n``; rows past ``count`` repeat the last position, so that a
-    group of 4 is always full (its extra sums are computed and dropped).
+    Positions number ``(b, y, x)`` of group ``g`` in row-major order; ``grid``
+    holds the buffer's strides (group, image, row, column). Row ``n`` of the
+    result is ``(window start, output offset)`` of position ``first + n``;
+    rows past ``count`` repeat the last position, so that a group of 4 is
+    always full (its extra sums are computed and dropped).
     """
-    _, batch, _, out_height, out_width = out_shape
+    _, _, _, out_height, out_width = out_shape
     image = out_height * out_width
     places = np.empty((QUADS * 4, 2), np.int64)
     b = first // image
     y = (first - b * image) // out_width
     x = first - b * image - y * out_width
     for n in range(QUADS * 4):
-        row = ((g * batch + b) * span[0] + y * stride[0]) * span[1] + x * stride[1]
-        places[n, 0] = row * channels
+        places[n, 0] = (
+            g * grid[0] + b * grid[1] + y * stride[0] * grid[2] + x * stride[1] * grid[3]
+        )
         places[n, 1] = (
             g * out_strides[0] + b * out_strides[1] + y * out_strides[3] + x * out_strides[4]
         )
@@ -312,9 +372,10 @@ _places_jit = njit(cache=True)(_places)
 
 
 def _quad_sums(
-    packed: Storage,
-    g: int,
-    o0: int,
+    filters: Storage,
+    filter_at: Index,
+    length: int,
+    block: tuple[int, int, int],
     tap_range: tuple[int, int],
     j0: int,
     j1: int,
@@ -327,24 +388,36 @@ def _quad_sums(
 ) -> None:
     """Add the piece ``j0:j1`` of taps ``tap_range`` for positions ``4q .. 4q + 3`` to ``sums``.
 
-    Up to 4 channels from ``o0``: ``sums[16 * q + 4 * c + p]`` gathers
-    channel ``o0 + c`` at position ``4q + p``, by two 4 x 2 blocks (4 x 4
-    in one block spilled registers: 4 x 2 ran 1.1-1.6x faster, 2-core AMD
-    EPYC), the second skipped when only ``count`` positions leave it empty.
+    ``block = (g, o0, O)``: up to 4 output channels from ``o0`` of group ``g``
+    (of ``O``), whose filters start at ``filters[filter_at[g * O + o]]``.
+    ``sums[16 * q + 4 * c + p]`` gathers channel ``o0 + c`` at position
+    ``4q + p``, by two 4 x 2 blocks (4 x 4 in one block spilled registers:
+    4 x 2 ran 1.1-1.6x faster, 2-core AMD EPYC), the second skipped when only
+    ``count`` positions leave it empty.
     """
-    out_channels = packed.shape[1]
+    g, o0, out_channels = block
+    go0 = g * out_channels + o0
+    last = g * out_channels + out_channels - 1
     starts = (places[4 * q, 0], places[4 * q + 1, 0], places[4 * q + 2, 0], places[4 * q + 3, 0])
     if out_channels >= 4:
-        last = out_channels - 1
-        block = (o0, min(o0 + 1, last), min(o0 + 2, last), min(o0 + 3, last))
+        firsts = (
+            filter_at[go0],
+            filter_at[min(go0 + 1, last)],
+            filter_at[min(go0 + 2, last)],
+            filter_at[min(go0 + 3, last)],
+        )
         for half in range(2 if 4 * q + 2 < count else 1):
             pair = (starts[2 * half], starts[2 * half + 1])
             _block_dot_jit(
-                packed, g, block, tap_range, j0, j1, padded, pair, offsets, sums, 16 * q + 2 * half
-            )
+                filters, firsts, length, tap_range, j0, j1, padded, pair, offsets, sums,
+                16 * q + 2 * half,
+            )  # fmt: skip
     else:
         for o in range(out_channels):
-            _single_dot_jit(packed, g, o, tap_range, j0, j1, padded, starts, offsets, sums, 16 * q)
+            _single_dot_jit(
+                filters, filter_at[go0 - o0 + o], length, tap_range, j0, j1, padded, starts,
+                offsets, sums, 16 * q + 4 * o,
+            )  # fmt: skip
 
 
 _quad_sums_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_quad_sums)
@@ -353,16 +426,21 @@ _quad_sums_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_quad_sum
 def _dot_job(
     out: Storage,
     out_strides: Strides,
-    packed: Storage,
-    g: int,
-    o0: int,
+    filters: Storage,
+    filter_at: Index,
+    shape: tuple[int, int],
+    block: tuple[int, int, int],
     padded: Storage,
     places: Index,
     offsets: Index,
     count: int,
 ) -> None:
-    """Output channels ``o0 .. o0 + 3`` of group ``g`` at the ``count`` positions of ``places``."""
-    out_channels, taps, length = packed.shape[1], packed.shape[2], packed.shape[3]
+    """Output channels ``o0 .. o0 + 3`` of group ``g`` (``block = (g, o0, O)``) at ``places``.
+
+    ``shape = (taps, length)`` of every filter; ``count`` positions.
+    """
+    taps, length = shape
+    _, o0, out_channels = block
     together = max(1, CHUNK // length)
     sums = np.zeros(QUADS * 16, out.dtype)
     for t0 in range(0, taps, together):
@@ -371,8 +449,9 @@ def _dot_job(
             j1 = min(j0 + CHUNK, length)
             for q in range((count + 3) // 4):
                 _quad_sums_jit(
-                    packed, g, o0, tap_range, j0, j1, padded, places, offsets, sums, q, count
-                )
+                    filters, filter_at, length, block, tap_range, j0, j1, padded, places,
+                    offsets, sums, q, count,
+                )  # fmt: skip
     for n in range(count):
         at = places[n, 1]
         for c in range(min(4, out_channels - o0)):
@@ -386,10 +465,12 @@ def _row_job(
     out: Storage,
     out_shape: Shape,
     out_strides: Strides,
-    packed: Storage,
+    filters: Storage,
+    filter_at: Index,
     offsets: Index,
+    shape: tuple[int, int],
     padded: Storage,
-    span: tuple[int, int],
+    grid: tuple[int, int, int, int],
     stride: tuple[int, int],
     job: int,
 ) -> None:
@@ -400,28 +481,32 @@ def _row_job(
     would be almost all overhead. Here each weight number is instead
     multiplied into a whole output row at once, the row a vector loop over
     ``x`` (MobileNet's depthwise 3 x 3 on 56 x 56 maps: 2.7x faster, 2-core AMD EPYC).
+    ``grid`` holds the strides of the buffer, as in :func:`_places`; every
+    filter has ``shape = (taps, length)``.
     """
     _, batch, out_channels, out_height, out_width = out_shape
     gb = job // out_height
     g = gb // batch
+    b = gb - g * batch
     y = job - gb * out_height
-    start = (gb * span[0] + y * stride[0]) * span[1]
+    start = g * grid[0] + b * grid[1] + y * stride[0] * grid[2]
+    step = stride[1] * grid[3]
+    taps, length = shape
     sums = np.empty(out_width, out.dtype)
     for o in range(out_channels):
         sums[:] = 0.0
-        for tap in range(offsets.size):
-            for j in range(packed.shape[3]):
-                w = packed[g, o, tap, j]
+        for tap in range(taps):
+            for j in range(length):
+                w = filters[filter_at[g * out_channels + o] + tap * length + j]
                 first = start + offsets[tap] + j
-                if stride[1] == 1:
+                if step == 1:
                     run = padded[first : first + out_width]
                     for x in range(out_width):
                         sums[x] += w * run[x]
                 else:
                     for x in range(out_width):
-                        sums[x] += w * padded[first + x * stride[1]]
-        at = g * out_strides[0] + (gb - g * batch) * out_strides[1] + y * out_strides[3]
-        at += o * out_strides[2]
+                        sums[x] += w * padded[first + x * step]
+        at = g * out_strides[0] + b * out_strides[1] + y * out_strides[3] + o * out_strides[2]
         for x in range(out_width):
             out[at + x * out_strides[4]] = sums[x]
 
@@ -448,7 +533,8 @@ def _tensor_conv(
 
     Shapes and the loop are in the module docstring; the last four arguments
     are the fields of :class:`~minitorch.tensor_ops.ConvGeometry`. Every
-    element of ``out`` is written.
+    element of ``out`` is written. An input or a weight already laid out as
+    the kernel packs them is read where it is.
     """
     groups, batch, out_channels, out_height, out_width = out_shape
     channels = input_shape[2]
@@ -456,19 +542,29 @@ def _tensor_conv(
         (out_height - 1) * stride[0] + (weight_shape[3] - 1) * dilation[0] + 1,
         (out_width - 1) * stride[1] + (weight_shape[4] - 1) * dilation[1] + 1,
     )
-    padded = np.zeros(groups * batch * span[0] * span[1] * channels, input.dtype)
-    for row in prange(groups * batch * span[0]):
-        _pack_row_jit(padded, row, input, input_shape, input_strides, span, offset)
-    length, offsets = _tap_layout_jit(weight_shape, span[1], dilation)
-    taps = offsets.size
-    filters = groups * out_channels
-    flat = np.empty((filters, taps * length), weight.dtype)
-    for go in prange(filters):
-        _pack_filter_jit(flat, go, weight, weight_shape, weight_strides, flip)
-    packed = flat.reshape((groups, out_channels, taps, length))
+    padded = input
+    grid = (input_strides[0], input_strides[1], input_strides[3], input_strides[4])
+    if not _input_in_place_jit(input_shape, input_strides, span, offset):
+        padded = np.zeros(groups * batch * span[0] * span[1] * channels, input.dtype)
+        for row in prange(groups * batch * span[0]):
+            _pack_row_jit(padded, row, input, input_shape, input_strides, span, offset)
+        image = span[0] * span[1] * channels
+        grid = (batch * image, image, span[1] * channels, channels)
+    length, offsets = _tap_layout_jit(weight_shape, grid[2], dilation)
+    filters = weight
+    in_place = _filters_in_place_jit(weight_shape, weight_strides, flip)
+    filter_at = _filter_starts_jit(weight_shape, weight_strides, in_place)
+    if not in_place:
+        filters = np.empty(filter_at.size * offsets.size * length, weight.dtype)
+        for go in prange(filter_at.size):
+            _pack_filter_jit(filters, go, weight, weight_shape, weight_strides, flip)
+    shape = (offsets.size, length)
     if channels == 1 and length < out_width:
         for job in prange(groups * batch * out_height):
-            _row_job_jit(out, out_shape, out_strides, packed, offsets, padded, span, stride, job)
+            _row_job_jit(
+                out, out_shape, out_strides, filters, filter_at, offsets, shape, padded, grid,
+                stride, job,
+            )  # fmt: skip
         return
     blocks = (out_channels + 3) // 4
     positions = batch * out_height * out_width
@@ -477,9 +573,11 @@ def _tensor_conv(
         g = job // (runs * blocks)
         first = (job // blocks - g * runs) * QUADS * 4
         count = min(QUADS * 4, positions - first)
-        places = _places_jit(first, count, g, out_shape, out_strides, span, stride, channels)
-        o0 = (job % blocks) * 4
-        _dot_job_jit(out, out_strides, packed, g, o0, padded, places, offsets, count)
+        places = _places_jit(first, count, g, out_shape, out_strides, grid, stride)
+        block = (g, (job % blocks) * 4, out_channels)
+        _dot_job_jit(
+            out, out_strides, filters, filter_at, shape, block, padded, places, offsets, count
+        )
 
 
 tensor_conv = njit(parallel=True, cache=True, fastmath=_FASTMATH)(_tensor_conv)
