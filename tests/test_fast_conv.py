@@ -172,6 +172,14 @@ def test_every_remainder_of_the_register_blocks(out_channels: int) -> None:
             (1, 7, 1, 1, 10),
             (1, 2, 7, 1, 11),
         ),
+        # 20 output channels: a second, partial block of ROW_CHANNELS; a kernel wider
+        # than the stride, one zero before
+        (
+            ConvGeometry((1, 2), (1, 1), (0, 1), False),
+            (1, 2, 1, 2, 30),
+            (1, 20, 1, 1, 4),
+            (1, 2, 20, 2, 14),
+        ),
     ],
 )
 def test_one_input_channel_goes_a_row_at_a_time(geometry, x_shape, w_shape, out_shape) -> None:
