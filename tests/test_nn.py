@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import minitorch
 from conv_reference import strided_tensor
 from minitorch import ArgumentError, ShapeError, nn
+from minitorch.fast_conv import max_pool_kernel
 from minitorch.jit import MAX_PIECES
 from strategies import BACKENDS, assert_close, gradcheck, tensors
 
@@ -172,6 +173,34 @@ def test_max_pool_matches_pytorch_semantics(backend, case) -> None:
         np.add.at(planes[bc], where[bc].ravel(), g[bc].ravel())
     assert x.grad is not None
     assert_close(x.grad, grad, rtol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=st.one_of(pool_case(1), pool_case(2)))
+def test_max_pool_kernels_equal_the_reference_bit_for_bit(case) -> None:
+    # +inf beside -inf (their sum is NaN, as a NaN's is), and zeros of both signs (ties)
+    data = case["x"].copy()
+    data[data == 3.0] = np.inf
+    data[data == 2.0] = -0.0
+    dims = data.ndim - 2
+    args = (case["kernel"], case["stride"], case["padding"], case["dilation"], case["ceil_mode"])
+    results = []
+    for backend in (SIMPLE, minitorch.FastBackend):
+        x = strided_tensor(data, case["order"], backend=backend)
+        batched, window, out_size = nn._pool_window(f"max_pool{dims}d", dims, x, *args)
+        out, where = backend.max_pool(batched, window, out_size)
+        results.append((out.to_numpy().ravel(), where))
+    # the parallel kernel itself (launch runs work this small on its one-thread twin)
+    out, where = np.empty(len(where)), np.empty(len(where), np.int64)
+    shape = np.array(batched.shape[:2] + out_size)
+    strides = np.array([shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1])
+    max_pool_kernel(out, shape, strides, where, *batched.kernel_args(), *window)
+    results.append((out, where))
+    (expected, expected_where), *compiled = results
+    for out, where in compiled:
+        np.testing.assert_array_equal(where, expected_where)
+        # every bit, a NaN's included: both return the window's last NaN itself
+        np.testing.assert_array_equal(out.view(np.int64), expected.view(np.int64))
 
 
 @backends

@@ -749,7 +749,7 @@ def _max_pool_planes(
                         if value > best:
                             best = value
                             found = h * width + w
-                if found < 0:
+                if total != total or found < 0:
                     best, found = _window_max_in_order_jit(
                         input, base, steps, top, left, rows, cols, dilation, width
                     )
