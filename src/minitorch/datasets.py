@@ -71,6 +71,23 @@ class DataSplit:
             self.class_names,
         )
 
+    def to(self, dtype: object) -> DataSplit:
+        """The split with its inputs in ``dtype`` (float32 to train a float32 network).
+
+        The labels stay as they are: they are class numbers, not measurements.
+
+        >>> from minitorch import float32
+        >>> load_signals(train_count=4, test_count=2, length=20).to(float32).train_inputs.dtype
+        dtype('float32')
+        """
+        return DataSplit(
+            self.train_inputs.to(dtype),
+            self.train_labels,
+            self.test_inputs.to(dtype),
+            self.test_labels,
+            self.class_names,
+        )
+
     def __repr__(self) -> str:
         return (
             f"DataSplit(train {self.train_inputs.shape}, test {self.test_inputs.shape}, "

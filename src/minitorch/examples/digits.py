@@ -89,6 +89,7 @@ def train(
     progress: Progress = True,
     data: DataSplit | None = None,
     backend: TensorBackend | None = None,
+    dtype: object = None,
 ) -> TrainResult:
     """Train :class:`DigitsCNN` on the digits and report the loss history and test accuracy.
 
@@ -103,6 +104,8 @@ def train(
         data: the data set (``load_digits()`` by default); its images must be
             square with a side that is a multiple of 4.
         backend: the backend (the fast Numba one by default).
+        dtype: the network's and the images' dtype: float64 (the default) or
+            float32. One seed starts both from the same weights, rounded.
 
     Returns:
         A :class:`~minitorch.examples.TrainResult`.
@@ -115,6 +118,9 @@ def train(
     data = load_digits(backend=backend) if data is None else data
     image_size = data.train_inputs.shape[-1]
     model = DigitsCNN(channels, image_size=image_size, backend=backend, seed=seed)
+    if dtype is not None:
+        model.to(dtype)
+        data = data.to(dtype)
     return train_classifier(
         model, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress
     )
