@@ -9,6 +9,7 @@ benchmark's own options after its name::
     nox -s bench -- conv --only resnet   # only the layers whose name contains "resnet"
     nox -s bench -- step --repeats 9   # a training step against PyTorch, 9 rounds
     nox -s bench -- train --seeds 0 1
+    nox -s bench -- float32 --parts step memory
 
 The kernels' benchmark (``bench_ops.py``) always exists; the others beside
 this file are loaded by path and only if they are there. If one fails, its
@@ -33,9 +34,10 @@ BENCHMARKS = {
     "conv": ("Convolution", "bench_conv.py"),
     "step": ("A training step and its pieces against PyTorch", "bench_step.py"),
     "train": ("Training the book's networks", "bench_train.py"),
+    "float32": ("float32 against PyTorch float32 and against float64", "bench_float32.py"),
 }
 # The benchmarks whose main() parses options of its own.
-TAKES_OPTIONS = {"conv", "step", "train"}
+TAKES_OPTIONS = {"conv", "step", "train", "float32"}
 
 
 def _load(path: Path) -> ModuleType:
