@@ -175,6 +175,41 @@ def test_conv_transpose2d_forward_and_gradients_match_numpy(case: dict) -> None:
     _run_case(case, 2)
 
 
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "padding", "dilation", "output_padding"),
+    [
+        ((1, 1), (4, 4), (1, 1), (0, 0), (1, 1), (0, 0)),  # DCGAN's projection of noise
+        ((1, 3), (3, 2), (2, 2), (1, 0), (2, 1), (1, 1)),  # one cell high, three wide
+        ((1, 1), (3, 3), (3, 1), (2, 1), (1, 2), (2, 0)),  # taps outside the output too
+    ],
+)
+def test_conv_transpose_of_one_cell_inputs(
+    size, kernel, stride, padding, dilation, output_padding
+):
+    # Along a dimension where the input is one cell the transposed convolution runs a
+    # piece per tap; forward and every gradient against the reference, 2 groups.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 4, *size))
+    w = rng.normal(size=(4, 3, *kernel))
+    y = ref.conv_transpose(x, w, stride, padding, output_padding, dilation, 2)
+    case = {
+        "groups": 2,
+        "stride": stride,
+        "dilation": dilation,
+        "padding": padding,
+        "output_padding": output_padding,
+        "x_order": (0, 1, 2, 3),
+        "w_order": (2, 3, 0, 1),
+        "g_order": (0, 2, 3, 1),
+        "bias": True,
+        "x": x,
+        "w": w,
+        "b": rng.normal(size=6),
+        "g": rng.normal(size=y.shape),
+    }
+    _run_case(case, 2)
+
+
 @settings(max_examples=8, deadline=None)
 @given(conv_case(dims=2), conv_case(dims=1, transposed=True))
 def test_plain_backend_matches_numpy_too(case: dict, transposed: dict) -> None:

@@ -406,8 +406,10 @@ def _transpose(
     """
     kernel = weight.shape[2:]
     pieces = [
-        _transpose_phases(n, k, s, p, d)
-        for n, k, s, p, d in zip(out.shape[2:], kernel, stride, padding, dilation, strict=True)
+        _transpose_phases(n, k, s, p, d) if cells > 1 else _transpose_taps(n, k, p, d)
+        for n, cells, k, s, p, d in zip(
+            out.shape[2:], input.shape[2:], kernel, stride, padding, dilation, strict=True
+        )
     ]
     swapped = _swap12(_split_first(weight, groups))
     phases = list(itertools.product(*pieces))
@@ -419,7 +421,7 @@ def _transpose(
         # every phase needs, and each phase reads its window of it in place.
         source = _channels_last(source, before, after)
     for phase in phases:
-        r, k0, taps, step, dil, offset, span = zip(*phase, strict=True)
+        r, k0, taps, step, dil, offset, span, count = zip(*phase, strict=True)
         geometry = ConvGeometry((1, 1), _pair(dil, 1), _pair(offset, 0), True)
         window = source
         if len(phases) > 1:
@@ -427,7 +429,7 @@ def _transpose(
             window = _spatial_slice(source, starts, (1, 1), _pair(span, 1))
             geometry = geometry._replace(offset=(0, 0))
         input.backend.conv(
-            _split_channels(_spatial_slice(out, r, stride), groups),
+            _split_channels(_spatial_slice(out, r, stride, count), groups),
             window,
             _spatial_slice(swapped, k0, step, taps),
             geometry,
@@ -437,10 +439,11 @@ def _transpose(
 
 def _transpose_phases(
     n: int, k: int, s: int, p: int, d: int
-) -> list[tuple[int, int, int, int, int, int, int]]:
-    """Along one dimension: ``(r, k0, taps, s', d', offset, span)`` for every phase some tap reaches.
+) -> list[tuple[int, int, int, int, int, int, int, int]]:
+    """Along one dimension: ``(r, k0, taps, s', d', offset, span, count)`` for every phase some tap reaches.
 
-    The phase's windows cover ``span`` cells of the input from ``-offset``.
+    The phase's windows cover ``span`` cells of the input from ``-offset``; it
+    fills ``count`` cells of the output, ``r, r + s, ...``.
     """
     g = math.gcd(s, d)
     phases = []
@@ -450,9 +453,20 @@ def _transpose_phases(
             continue
         taps = -(-(k - k0) // (s // g))
         e = (r + p - k0 * d) // s
-        span = -(-(n - r) // s) + (taps - 1) * (d // g)
-        phases.append((r, k0, taps, s // g, d // g, (taps - 1) * (d // g) - e, span))
+        count = -(-(n - r) // s)
+        span = count + (taps - 1) * (d // g)
+        phases.append((r, k0, taps, s // g, d // g, (taps - 1) * (d // g) - e, span, count))
     return phases
+
+
+def _transpose_taps(n: int, k: int, p: int, d: int) -> list[tuple[int, ...]]:
+    """:func:`_transpose_phases` along a dimension where the input is one cell: a piece per tap.
+
+    There output cell ``k * d - p`` gets tap ``k`` and no other, so a phase
+    would multiply all but one of its taps by zeros. A tap alone is a piece
+    (DCGAN's projection of 1 x 1 noise to 4 x 4 maps: 16x fewer products).
+    """
+    return [(k0 * d - p, k0, 1, 1, 1, 0, 1, 1) for k0 in range(k) if 0 <= k0 * d - p < n]
 
 
 def _borders(
