@@ -175,32 +175,37 @@ def test_max_pool_matches_pytorch_semantics(backend, case) -> None:
     assert_close(x.grad, grad, rtol=1e-12)
 
 
-@settings(max_examples=60, deadline=None)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@settings(max_examples=40, deadline=None)
 @given(case=st.one_of(pool_case(1), pool_case(2)))
-def test_max_pool_kernels_equal_the_reference_bit_for_bit(case) -> None:
+def test_max_pool_kernels_equal_the_reference_bit_for_bit(dtype, case) -> None:
     # +inf beside -inf (their sum is NaN, as a NaN's is), and zeros of both signs (ties)
     data = case["x"].copy()
     data[data == 3.0] = np.inf
     data[data == 2.0] = -0.0
     dims = data.ndim - 2
     args = (case["kernel"], case["stride"], case["padding"], case["dilation"], case["ceil_mode"])
+    stored = np.ascontiguousarray(data.transpose(case["order"]))
     results = []
     for backend in (SIMPLE, minitorch.FastBackend):
-        x = strided_tensor(data, case["order"], backend=backend)
+        x = minitorch.tensor(stored, backend=backend, dtype=dtype)
+        x = x.permute(*(int(d) for d in np.argsort(case["order"])))
         batched, window, out_size = nn._pool_window(f"max_pool{dims}d", dims, x, *args)
         out, where = backend.max_pool(batched, window, out_size)
         results.append((out.to_numpy().ravel(), where))
     # the parallel kernel itself (launch runs work this small on its one-thread twin)
-    out, where = np.empty(len(where)), np.empty(len(where), np.int64)
+    out, where = np.empty(len(where), dtype), np.empty(len(where), np.int64)
     shape = np.array(batched.shape[:2] + out_size)
     strides = np.array([shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1])
     max_pool_kernel(out, shape, strides, where, *batched.kernel_args(), *window)
     results.append((out, where))
     (expected, expected_where), *compiled = results
+    bits = f"i{np.dtype(dtype).itemsize}"
     for out, where in compiled:
         np.testing.assert_array_equal(where, expected_where)
         # every bit, a NaN's included: both return the window's last NaN itself
-        np.testing.assert_array_equal(out.view(np.int64), expected.view(np.int64))
+        assert out.dtype == expected.dtype == dtype
+        np.testing.assert_array_equal(out.view(bits), expected.view(bits))
 
 
 @backends
