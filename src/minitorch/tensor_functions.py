@@ -437,16 +437,14 @@ def _transpose(
     return out
 
 
-def _transpose_phases(
-    n: int, k: int, s: int, p: int, d: int
-) -> list[tuple[int, int, int, int, int, int, int, int]]:
+def _transpose_phases(n: int, k: int, s: int, p: int, d: int) -> list[tuple[int, ...]]:
     """Along one dimension: ``(r, k0, taps, s', d', offset, span, count)`` for every phase some tap reaches.
 
     The phase's windows cover ``span`` cells of the input from ``-offset``; it
     fills ``count`` cells of the output, ``r, r + s, ...``.
     """
     g = math.gcd(s, d)
-    phases = []
+    phases: list[tuple[int, ...]] = []
     for r in range(min(s, n)):
         k0 = next((k0 for k0 in range(min(k, s // g)) if (k0 * d - r - p) % s == 0), None)
         if k0 is None:
