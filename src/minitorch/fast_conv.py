@@ -25,19 +25,25 @@ How the kernel is fast (each trick is one helper; factors measured on a
    ``kernel_width`` runs of ``in_channels``). No unrolled matrix is built.
 2. :func:`_pack_filter` lays each filter out in the same order, so every output
    is a sum of dot products of contiguous runs ("taps").
-3. :func:`_block_dot` computes 4 output channels at 2 positions in 8 scalar
+3. An input already stored that way (channels-last, needing no zeros) and
+   filters already stored in ``(kh, kw, c)`` order are read where they are
+   (:func:`_input_in_place`, :func:`_filters_in_place`): a caller that runs
+   several convolutions on one tensor, as the phases of a strided gradient do,
+   lays it out once instead of having it packed for every call.
+4. :func:`_block_dot` computes 4 output channels at 2 positions in 8 scalar
    accumulators: 6 loads feed 8 multiply-adds, and indexing 1-D slices with
    the loop counter lets LLVM vectorise it. (4 x 4 needed more than AVX2's 16
    vector registers and spilled: 4 x 2 ran 1.1-1.6x faster.)
-4. ``prange`` runs jobs of 4 channels x ``QUADS * 4`` positions on all cores;
+5. ``prange`` runs jobs of 4 channels x ``QUADS * 4`` positions on all cores;
    positions run over the batch too, so a weight gradient, whose output is
    only kernel-sized, still has enough of them. Each job walks the taps in
    ``CHUNK``-long pieces so that the weight it reuses stays in the L1 cache.
-5. With one input channel a tap is too short for dot products:
+6. With one input channel a tap is too short for dot products:
    :func:`_row_job` multiplies each weight number into a whole output row,
-   when that row is longer than a tap. (A weight gradient at batch 1 also
-   has one "channel", but long taps and rows as short as the kernel: its
-   dot products ran 25x faster there.)
+   when that row is longer than a tap, reading a strided input through
+   copies of its cells a stride apart (:func:`_decimate`). (A weight gradient
+   at batch 1 also has one "channel", but long taps and rows as short as the
+   kernel: its dot products ran 25x faster there.)
 """
 
 from __future__ import annotations
