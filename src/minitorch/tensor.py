@@ -156,7 +156,7 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        """The kind of number the tensor holds: ``minitorch.float64`` or ``minitorch.float32``.
+        """The dtype of the tensor's numbers, ``minitorch.float64`` or ``minitorch.float32``.
 
         >>> tensor([1.0]).dtype, tensor([1.0], dtype=float32).dtype
         (dtype('float64'), dtype('float32'))

@@ -387,7 +387,7 @@ class TensorData:
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        """The kind of number in storage: ``float64`` or ``float32``.
+        """The dtype of the numbers in storage, ``float64`` or ``float32``.
 
         >>> TensorData(np.zeros(2, np.float32), (2,)).dtype
         dtype('float32')
