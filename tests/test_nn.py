@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import minitorch
 from conv_reference import strided_tensor
 from minitorch import ArgumentError, ShapeError, nn
-from minitorch.fast_conv import max_pool_kernel
+from minitorch.fast_conv import max_pool_backward_kernel, max_pool_kernel
 from minitorch.jit import MAX_PIECES
 from strategies import BACKENDS, assert_close, gradcheck, tensors
 
@@ -206,6 +206,34 @@ def test_max_pool_kernels_equal_the_reference_bit_for_bit(dtype, case) -> None:
         # every bit, a NaN's included: both return the window's last NaN itself
         assert out.dtype == expected.dtype == dtype
         np.testing.assert_array_equal(out.view(bits), expected.view(bits))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@settings(max_examples=40, deadline=None)
+@given(case=st.one_of(pool_case(1), pool_case(2)))
+def test_max_pool_gradient_kernels_equal_the_reference_bit_for_bit(dtype, case) -> None:
+    dims = case["x"].ndim - 2
+    args = (case["kernel"], case["stride"], case["padding"], case["dilation"], case["ceil_mode"])
+    x = minitorch.tensor(case["x"], backend=SIMPLE, dtype=dtype)
+    batched, window, out_size = nn._pool_window(f"max_pool{dims}d", dims, x, *args)
+    _, where = SIMPLE.max_pool(batched, window, out_size)
+    g = np.random.default_rng(0).normal(size=(*batched.shape[:2], *out_size))
+    grads = []
+    for backend in (SIMPLE, minitorch.FastBackend):
+        d = minitorch.tensor(g, backend=backend, dtype=dtype)
+        grads.append(backend.max_pool_backward(d, where, batched.shape).to_numpy())
+    # the parallel kernel itself, into planes that are not row-major: [B, H, W, C] storage
+    b, c, h, w = batched.shape
+    channels_last = np.zeros(b * h * w * c, dtype)
+    strides = np.array([h * w * c, 1, w * c, c])
+    d = minitorch.tensor(g, dtype=dtype)
+    max_pool_backward_kernel(
+        channels_last, np.array(batched.shape), strides, *d.kernel_args(), where
+    )
+    grads.append(channels_last.reshape(b, h, w, c).transpose(0, 3, 1, 2))
+    bits = f"i{np.dtype(dtype).itemsize}"
+    for grad in grads[1:]:
+        np.testing.assert_array_equal(grad.view(bits), grads[0].view(bits))
 
 
 @backends
