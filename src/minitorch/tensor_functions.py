@@ -611,21 +611,21 @@ def _spatial(t: Tensor) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 def _split_channels(t: Tensor, groups: int) -> Tensor:
-    """View ``[A, G * C, ...]`` as ``[G, A, C, H, W]`` (no copy)."""
+    """View ``[A, G * C, ...]`` as ``[G, A, C, H, W]`` (no copy, and no check: the same elements)."""
     size, stride = _spatial(t)
     channels = t.shape[1] // groups
     shape = (groups, t.shape[0], channels, *size)
     strides = (channels * t.strides[1], t.strides[0], t.strides[1], *stride)
-    return t._new(TensorData(t._tensor._storage, shape, strides))
+    return t._new(TensorData.view_of(t._tensor._storage, shape, strides, t._tensor.version))
 
 
 def _split_first(t: Tensor, groups: int) -> Tensor:
-    """View a weight ``[G * O, C, ...]`` as ``[G, O, C, KH, KW]`` (no copy)."""
+    """View a weight ``[G * O, C, ...]`` as ``[G, O, C, KH, KW]`` (no copy, and no check)."""
     size, stride = _spatial(t)
     out_channels = t.shape[0] // groups
     shape = (groups, out_channels, t.shape[1], *size)
     strides = (out_channels * t.strides[0], t.strides[0], t.strides[1], *stride)
-    return t._new(TensorData(t._tensor._storage, shape, strides))
+    return t._new(TensorData.view_of(t._tensor._storage, shape, strides, t._tensor.version))
 
 
 def _swap12(t: Tensor) -> Tensor:
