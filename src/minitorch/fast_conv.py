@@ -75,6 +75,8 @@ QUADS = 16
 CHUNK = 512
 # Output channels of one job of :func:`_row_job`: enough jobs for every core even
 # where the output has one row per image (1D), few enough copies of its input rows.
+# Its rows are cut into runs only as far as needed for MAX_PIECES jobs: a job of one
+# row of a depthwise layer is about 500 multiply-adds, its set-up as costly.
 ROW_CHANNELS = 16
 
 
@@ -502,52 +504,55 @@ def _row_job(
     grid: tuple[int, int, int, int],
     stride: tuple[int, int],
     job: int,
+    runs: int,
 ) -> None:
-    """Output row ``(g, b, y)`` of ``ROW_CHANNELS`` output channels, for a group with one input channel.
+    """A run of output rows of ``ROW_CHANNELS`` output channels, for a group with one input channel.
 
-    ``job`` numbers ``(g, b, y, block of channels)``. With one input channel (a
-    depthwise convolution, or an image's first layer) a tap is a few numbers
-    and the dot products of :func:`_quad_sums` would be almost all overhead.
-    Here each weight number is instead multiplied into a whole output row at
-    once, the row a vector loop over ``x`` (MobileNet's depthwise 3 x 3 on 56
-    x 56 maps: 2.7x faster, 2-core AMD EPYC). With a stride the input's cells
-    are first copied ``stride`` apart (:func:`_decimate`), so that the loop
-    still reads contiguous runs (wav2vec 2.0's k10/5 first layer: 36 -> 7.5 ms).
+    ``job`` numbers ``(g, b, block of channels, run)``, the rows of image
+    ``(g, b)`` cut into ``runs`` runs. With one input channel (a depthwise
+    convolution, or an image's first layer) a tap is a few numbers and the dot
+    products of :func:`_quad_sums` would be almost all overhead. Here each
+    weight number is instead multiplied into a whole output row at once, the
+    row a vector loop over ``x`` (MobileNet's depthwise 3 x 3 on 56 x 56 maps:
+    2.7x faster, 2-core AMD EPYC). With a stride the input's cells are first
+    copied ``stride`` apart (:func:`_decimate`), so that the loop still reads
+    contiguous runs (wav2vec 2.0's k10/5 first layer: 36 -> 7.5 ms).
     ``grid`` holds the strides of the buffer, as in :func:`_places`; every
     filter has ``shape = (taps, length)``.
     """
     _, batch, out_channels, out_height, out_width = out_shape
     blocks = (out_channels + ROW_CHANNELS - 1) // ROW_CHANNELS
-    gby = job // blocks
-    gb = gby // out_height
+    gb = job // (blocks * runs)
     g = gb // batch
     b = gb - g * batch
-    y = gby - gb * out_height
-    start = g * grid[0] + b * grid[1] + y * stride[0] * grid[2]
+    o0 = (job // runs - gb * blocks) * ROW_CHANNELS
+    run = job % runs
     step = stride[1]
     taps, length = shape
     cells = out_width + (length - 1) // step
     rows = np.empty(taps * step * cells if step > 1 else 0, padded.dtype)
-    if step > 1:
-        _decimate_jit(rows, padded, start, offsets, length, step, out_width)
     sums = np.empty(out_width, out.dtype)
-    o0 = (job - gby * blocks) * ROW_CHANNELS
-    for o in range(o0, min(o0 + ROW_CHANNELS, out_channels)):
-        sums[:] = 0.0
-        for tap in range(taps):
-            for j in range(length):
-                w = filters[filter_at[g * out_channels + o] + tap * length + j]
-                if step == 1:
-                    first = start + offsets[tap] + j
-                    run = padded[first : first + out_width]
-                else:
-                    first = (tap * step + j % step) * cells + j // step
-                    run = rows[first : first + out_width]
-                for x in range(out_width):
-                    sums[x] += w * run[x]
-        at = g * out_strides[0] + b * out_strides[1] + y * out_strides[3] + o * out_strides[2]
-        for x in range(out_width):
-            out[at + x * out_strides[4]] = sums[x]
+    for y in range(run * out_height // runs, (run + 1) * out_height // runs):
+        start = g * grid[0] + b * grid[1] + y * stride[0] * grid[2]
+        if step > 1:
+            _decimate_jit(rows, padded, start, offsets, length, step, out_width)
+        for o in range(o0, min(o0 + ROW_CHANNELS, out_channels)):
+            sums[:] = 0.0
+            for tap in range(taps):
+                for j in range(length):
+                    w = filters[filter_at[g * out_channels + o] + tap * length + j]
+                    if step == 1:
+                        first = start + offsets[tap] + j
+                        run_x = padded[first : first + out_width]
+                    else:
+                        first = (tap * step + j % step) * cells + j // step
+                        run_x = rows[first : first + out_width]
+                    for x in range(out_width):
+                        sums[x] += w * run_x[x]
+            at = g * out_strides[0] + b * out_strides[1] + y * out_strides[3]
+            at += o * out_strides[2]
+            for x in range(out_width):
+                out[at + x * out_strides[4]] = sums[x]
 
 
 _row_job_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_row_job)
@@ -599,11 +604,12 @@ def _tensor_conv(
             _pack_filter_jit(filters, go, weight, weight_shape, weight_strides, flip)
     shape = (offsets.size, length)
     if channels == 1 and length < out_width:
-        blocks = (out_channels + ROW_CHANNELS - 1) // ROW_CHANNELS
-        for job in prange(groups * batch * out_height * blocks):
+        images = groups * batch * ((out_channels + ROW_CHANNELS - 1) // ROW_CHANNELS)
+        runs = min(out_height, max(1, MAX_PIECES // images))
+        for job in prange(images * runs):
             _row_job_jit(
                 out, out_shape, out_strides, filters, filter_at, offsets, shape, padded, grid,
-                stride, job,
+                stride, job, runs,
             )  # fmt: skip
         return
     blocks = (out_channels + 3) // 4
