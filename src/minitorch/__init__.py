@@ -11,7 +11,14 @@ from . import datasets, exercises, nn
 from . import tensor as _tensor_module
 from .autodiff import Context, History, backpropagate, central_difference, is_grad_enabled, no_grad
 from .convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from .errors import ArgumentError, GradientError, IndexingError, MiniTorchError, ShapeError
+from .errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    GradientError,
+    IndexingError,
+    MiniTorchError,
+    ShapeError,
+)
 from .modules import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Linear, Module, Parameter
 from .optim import SGD, Adam
 from .rng import manual_seed
@@ -79,6 +86,7 @@ __all__ = [
     "unroll2d",
     "unroll_channels",
     "ArgumentError",
+    "ArgumentTypeError",
     "Context",
     "FastBackend",
     "FastOps",
