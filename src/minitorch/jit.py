@@ -17,7 +17,7 @@ Every compiled function of the library is made here, by :func:`njit` (Numba's
   was written) is dropped and the kernel recompiled, with the same warning.
 - **A cached kernel loads without the compiler.** Numba prepares its whole
   compiler before loading one (SciPy included); here a process that only
-  loads kernels never pays for it (:func:`_ready_to_link`).
+  loads kernels never pays for it (``_ready_to_link``).
 - **Small work, and forked processes, run on the calling thread.**
   :func:`launch` runs a parallel kernel's one-thread twin (the same code
   compiled without ``parallel``) when the work is small, where waking the
