@@ -40,15 +40,6 @@ TARGET = 1.5
 PARTS = ("conv", "step", "memory")
 
 
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(THREADS)
-    return torch
-
-
 def _met(ours: float, peer: float | None) -> str:
     if peer is None:
         return "-"
@@ -231,7 +222,7 @@ def main(argv: Sequence[str] = ()) -> dict[str, list[list[str]]]:
     args = _parse(argv)
     repeats = args.repeats or (3 if args.quick else 7)
     numba.set_num_threads(min(THREADS, numba.config.NUMBA_NUM_THREADS))
-    torch = _torch()
+    torch = bench_conv._torch()  # PyTorch on the same 2 threads, or None
     print(f"float32: {THREADS} threads, medians of {repeats} interleaved rounds")
     print(machine_summary())
     if torch is None:
