@@ -260,6 +260,19 @@ def test_network_ops_in_float32_match_float64_on_permuted_inputs(name: str, op: 
         close32(w32.grad, w64.grad)
 
 
+@backend_names
+def test_unrolling_keeps_the_dtype(name: str) -> None:
+    """The unrolled matrices the book builds convolution from (no gradient: a teaching view)."""
+    x = minitorch.rand((3, 5, 4), backend=BACKENDS[name], seed=0)
+    single = x.float()
+    for unrolled, exact in (
+        (minitorch.unroll2d(single, 2, 3), minitorch.unroll2d(x, 2, 3)),
+        (minitorch.unroll1d(single.view(60), 4), minitorch.unroll1d(x.view(60), 4)),
+    ):
+        assert unrolled.dtype == float32
+        np.testing.assert_array_equal(unrolled.to_numpy(), exact.to_numpy().astype(np.float32))
+
+
 def test_fast_and_plain_backends_agree_in_float32() -> None:
     rng = np.random.default_rng(0)
     x, w = rng.normal(size=(2, 3, 8, 8)), rng.normal(size=(4, 3, 3, 3))

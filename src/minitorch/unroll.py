@@ -23,7 +23,7 @@ explain convolution, and :func:`~minitorch.convolution.conv1d` /
 from __future__ import annotations
 
 from .errors import ArgumentError, ShapeError
-from .tensor import Tensor, zeros
+from .tensor import Tensor
 from .tensor_data import TensorData
 
 
@@ -44,7 +44,7 @@ def _check(op: str, x: Tensor, layout: tuple[str, ...], kernel: dict[str, int]) 
 
 def _zero_padded(x: Tensor, extra: tuple[int, ...]) -> Tensor:
     """Return a copy of ``x`` followed by ``extra[d]`` zeros along each dimension ``d``."""
-    padded = zeros(tuple(s + e for s, e in zip(x.shape, extra, strict=True)), backend=x.backend)
+    padded = x.zeros(tuple(s + e for s, e in zip(x.shape, extra, strict=True)))
     storage, _, _ = padded.kernel_args()
     # The top-left corner of `padded`: x's shape, padded's strides, padded's storage.
     corner = padded._new(TensorData(storage, x.shape, padded.strides))
