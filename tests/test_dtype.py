@@ -110,6 +110,11 @@ def test_error_messages_say_why_a_dtype_is_refused() -> None:
         minitorch.tensor([1], dtype=int)
     with pytest.raises(ArgumentTypeError, match="to: .* complex128 .*complex numbers"):
         minitorch.tensor([1.0]).to(np.complex128)
+    with pytest.raises(ArgumentTypeError, match="ones: .* got dtype >f4 .*own 8- and 4-byte"):
+        minitorch.ones(2, dtype=">f4" if np.little_endian else "<f4")
+    # an array of the other byte order is converted, not refused
+    swapped = np.arange(3.0).astype(">f8" if np.little_endian else "<f8")
+    assert minitorch.from_numpy(swapped).to_numpy().tolist() == [0.0, 1.0, 2.0]
 
 
 # --------------------------------------------------------------- conversion

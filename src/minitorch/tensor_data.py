@@ -212,7 +212,9 @@ def check_dtype(op: str, dtype: object) -> np.dtype[Any]:
     if found not in DTYPES:
         why = {
             "f": "half precision is not supported: its 11-bit significand makes sums and "
-            "gradients unreliable without the loss scaling this library does not do",
+            "gradients unreliable without the loss scaling this library does not do"
+            if found.itemsize == 2
+            else "only the machine's own 8- and 4-byte floats are supported",
             "c": "complex numbers are not supported",
             "b": "boolean tensors are not supported: comparisons give 0.0 and 1.0",
         }.get(found.kind, "integer tensors are not supported: integer data becomes float64")
