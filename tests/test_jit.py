@@ -96,6 +96,19 @@ def test_the_serial_twin_computes_what_the_parallel_kernel_does() -> None:
     assert out.to_numpy().tolist() == [[12.0, 15.0, 18.0, 21.0]]
 
 
+def test_kernels_use_numpy_s_error_model_and_the_serial_twin_keeps_it() -> None:
+    def ratio(a: float, b: float, n: int, d: int) -> tuple[float, int]:
+        return a / b, n // d
+
+    compiled = jit.njit()(ratio)
+    if not hasattr(compiled, "py_func"):  # NUMBA_DISABLE_JIT: plain Python raises
+        return
+    assert compiled(1.0, 0.0, 7, 0) == (np.inf, 0)  # Python's model raises ZeroDivisionError
+    twin = jit.serial_twin(jit.njit(parallel=True)(ratio))
+    assert twin.targetoptions["error_model"] == "numpy"
+    assert jit.njit(error_model="python")(ratio).targetoptions["error_model"] == "python"
+
+
 READ_ONLY_PROBE = """
     import warnings
     warnings.simplefilter("always")
