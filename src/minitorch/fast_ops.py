@@ -954,7 +954,9 @@ def _empty(
     for s in shape:
         size *= s
     dtype = like.dtype if dtype is None else dtype
-    storage = np.empty(size, dtype) if fill is None else np.full(size, fill, dtype)
+    storage = np.empty(size, dtype)
+    if fill is not None:
+        storage.fill(fill)  # np.full's Python wrapper costs a fifth of a 10 x 10 sum()
     return like._new(TensorData.view_of(storage, shape))
 
 
