@@ -51,7 +51,6 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numba
 import numpy as np
 from numba import prange
 
@@ -145,13 +144,14 @@ MATMUL_ROWS = 4
 def _compiled(fn: Callable[..., float]) -> Any:
     """``fn`` compiled by Numba (``fn`` may already be a Numba dispatcher).
 
-    With NumPy's error model a division by zero gives ``inf`` or ``nan``, as it
-    does on the NumPy scalars that SimpleOps computes with, instead of raising.
+    With NumPy's error model (:func:`minitorch.jit.njit`'s default) a division
+    by zero gives ``inf`` or ``nan``, as it does on the NumPy scalars that
+    SimpleOps computes with, instead of raising.
 
     >>> float(_compiled(operators.inv)(0.0))
     inf
     """
-    return numba.njit(error_model="numpy")(getattr(fn, "py_func", fn))
+    return njit()(getattr(fn, "py_func", fn))
 
 
 # Each factory below compiles the innermost loop of one kind of kernel for one
@@ -190,7 +190,7 @@ def _map_loop(fn: Callable[[float], float]) -> Any:
         for j in range(len(out_row)):
             out_row[j] = fn_jit(in_row[j])
 
-    return numba.njit(_named(map_loop, fn))
+    return njit()(_named(map_loop, fn))
 
 
 def _zip_loop(fn: Callable[[float, float], float]) -> Any:
@@ -207,7 +207,7 @@ def _zip_loop(fn: Callable[[float, float], float]) -> Any:
         for j in range(len(out_row)):
             out_row[j] = fn_jit(a_row[j], b_row[j])
 
-    return numba.njit(_named(zip_loop, fn))
+    return njit()(_named(zip_loop, fn))
 
 
 def _fold_loop(fn: Callable[[float, float], float]) -> Any:
@@ -260,7 +260,7 @@ def _fold_loop(fn: Callable[[float, float], float]) -> Any:
             for j in range(first, width):
                 acc[j] = fn_jit(acc[j], a_storage[position + j * a_step])
 
-    return numba.njit(_named(fold_loop, fn))
+    return njit()(_named(fold_loop, fn))
 
 
 _neg_loop = _map_loop(operators.neg)
@@ -886,7 +886,7 @@ def _rebind(kernel: Kernel, name: str, replacement: Any) -> Kernel:
     namespace = dict(kernel.__globals__)
     namespace[name] = replacement
     code = types.FunctionType(kernel.__code__, namespace, kernel.__name__)
-    return numba.njit(parallel=True)(code)
+    return njit(parallel=True)(code)
 
 
 def map_kernel(fn: Callable[[float], float]) -> tuple[int, Kernel]:
@@ -902,7 +902,7 @@ def map_kernel(fn: Callable[[float], float]) -> tuple[int, Kernel]:
     def map_row_by_fn(op: int, out_row: Storage, in_row: Storage) -> None:
         loop(out_row, in_row)
 
-    return -1, _rebind(_tensor_map, "map_row_by_op", numba.njit(map_row_by_fn))
+    return -1, _rebind(_tensor_map, "map_row_by_op", njit()(map_row_by_fn))
 
 
 def zip_kernel(fn: Callable[[float, float], float]) -> tuple[int, Kernel]:
@@ -918,7 +918,7 @@ def zip_kernel(fn: Callable[[float, float], float]) -> tuple[int, Kernel]:
     def zip_row_by_fn(op: int, out_row: Storage, a_row: Storage, b_row: Storage) -> None:
         loop(out_row, a_row, b_row)
 
-    return -1, _rebind(_tensor_zip, "zip_row_by_op", numba.njit(zip_row_by_fn))
+    return -1, _rebind(_tensor_zip, "zip_row_by_op", njit()(zip_row_by_fn))
 
 
 def reduce_kernel(fn: Callable[[float, float], float]) -> tuple[int, Kernel]:
@@ -936,7 +936,7 @@ def reduce_kernel(fn: Callable[[float, float], float]) -> tuple[int, Kernel]:
     ) -> None:
         fold(acc, a_storage, start, step, a_step, n)
 
-    return -1, _rebind(_tensor_reduce, "fold_rows_by_op", numba.njit(fold_rows_by_fn))
+    return -1, _rebind(_tensor_reduce, "fold_rows_by_op", njit()(fold_rows_by_fn))
 
 
 def _empty(
