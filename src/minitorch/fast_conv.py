@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import prange
 
-from .jit import MAX_PIECES, WINDOW_WORK, launch, njit, zero_of
+from .jit import MAX_PIECES, launch, njit, pooling_work, zero_of
 from .tensor_data import Index, Shape, Storage, Strides
 from .tensor_ops import (
     ConvGeometry,
@@ -876,7 +876,7 @@ def max_pool(
     """
     out = input.zeros((*input.shape[:2], *out_size))
     where = np.empty(out.size, dtype=np.int64)
-    work = out.size * (WINDOW_WORK + window.kernel[0] * window.kernel[1])
+    work = pooling_work(out.size, window.kernel)
     launch(max_pool_kernel, work, *out.kernel_args(), where, *input.kernel_args(), *window)
     return out, where
 

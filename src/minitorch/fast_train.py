@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import prange
 
-from .jit import MAX_PIECES, WINDOW_WORK, launch, njit
+from .jit import MAX_PIECES, launch, njit, pooling_work
 from .tensor_data import Shape, Storage, Strides, TensorData
 from .tensor_ops import (
     AdamStep,
@@ -121,7 +121,7 @@ def avg_pool(
     storage = input.kernel_args()[0]
     shape = (*input.shape[:2], *out_size)
     out = _new(input, np.empty(math.prod(shape), dtype=storage.dtype), shape)
-    work = out.size * (WINDOW_WORK + window.kernel[0] * window.kernel[1])
+    work = pooling_work(out.size, window.kernel)
     launch(
         avg_pool_kernel,
         work,
@@ -147,7 +147,7 @@ def avg_pool_backward(
     storage = grad_output.kernel_args()[0]
     sizes = tuple(int(n) for n in shape)  # the shape saved by AvgPool.forward, as ints
     grad = _new(grad_output, np.zeros(math.prod(sizes), dtype=storage.dtype), sizes)
-    work = grad_output.size * (WINDOW_WORK + window.kernel[0] * window.kernel[1])
+    work = pooling_work(grad_output.size, window.kernel)
     launch(
         avg_pool_backward_kernel,
         work,

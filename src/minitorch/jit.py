@@ -238,6 +238,16 @@ def njit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
 
 # --- launching kernels -----------------------------------------------------
 
+
+def pooling_work(windows: int, kernel: tuple[int, int]) -> int:
+    """The work of a pooling kernel over ``windows`` windows of ``kernel`` cells, for :func:`launch`.
+
+    >>> pooling_work(6144, (2, 2)) >= PARALLEL_WORK  # DigitsCNN's first pool at batch 32
+    True
+    """
+    return windows * (WINDOW_WORK + kernel[0] * kernel[1])
+
+
 _forked = False
 
 
