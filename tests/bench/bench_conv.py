@@ -680,10 +680,13 @@ def main(argv: Sequence[str] = ()) -> dict[str, dict[str, float]]:
         layer_name = "none yet (no parallel kernel ran)"
     # On a machine shared with other busy processes, OpenMP threads that spin while
     # waiting (the default) can cost milliseconds per parallel region, for Numba's
-    # "omp" layer and for PyTorch alike; OMP_WAIT_POLICY=PASSIVE avoids that.
+    # "omp" layer and for PyTorch alike; OMP_WAIT_POLICY=PASSIVE avoids that. OpenBLAS's
+    # threads (the NumPy peer's) spin after each product unless OPENBLAS_THREAD_TIMEOUT
+    # is small, and slow whichever candidate runs next (see THREADS in noxfile.py).
     print(
         f"Numba: {numba.get_num_threads()} threads, threading layer {layer_name}; "
-        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}"
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
+        f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}"
     )
     if blas_limit is not None:
         blas_limit.restore_original_limits()
