@@ -127,6 +127,8 @@ nitpick_ignore_regex = [
     ("py:class", r"pathlib\..*"),
     # The figures' third-party types: chalk diagrams, colour colours, Pillow images.
     ("py:class", r"(chalk|colour|PIL)\..*"),
+    # The base of minitorch.simd.Vector, Numba's type of a value in compiled code.
+    ("py:class", r"numba\..*"),
 ]
 # IPython's display protocol, which Figure implements; documented by IPython.
 nitpick_ignore = [

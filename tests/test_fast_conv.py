@@ -95,25 +95,36 @@ def test_compiled_kernel_equals_its_python_source(case: dict) -> None:
     )
 
 
-def test_long_taps_are_walked_in_chunks_and_blocks_are_clamped() -> None:
-    # 600 input channels: a tap is longer than CHUNK; 6 output channels: one full block
-    # of 4 and one clamped block; 70 positions: a second, partial run of positions.
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_panels_of_many_channels_in_both_widths(dtype) -> None:
+    # 600 input channels, a long run per tap; 19 output channels: full blocks of 8
+    # (float64) or 16 (float32) and a partly empty one; 106 positions: two full runs
+    # of 48 and a third one partial, ending in a partial micro-block of 6.
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(1, 1, 600, 1, 72))
-    w = rng.normal(size=(1, 6, 600, 1, 3))
+    x = rng.normal(size=(1, 1, 600, 1, 108)).astype(dtype)
+    w = rng.normal(size=(1, 19, 600, 1, 3)).astype(dtype)
+    out_storage, shape, strides = storage_args(
+        np.full((1, 1, 19, 1, 106), np.nan, dtype), tuple(range(5))
+    )
     geometry = ConvGeometry((1, 1), (1, 1), (0, 0), False)
-    out_shape = (1, 1, 6, 1, 70)
-    windows = np.stack([x[0, 0, :, 0, k : k + 70] for k in range(3)], axis=1)  # [c, k, t]
-    expected = np.einsum("ock,ckt->ot", w[0, :, :, 0], windows)
-    got = run(tensor_conv, x, w, out_shape, geometry, [tuple(range(5))] * 3)
-    np.testing.assert_allclose(got[0, 0, :, 0], expected, rtol=1e-10)
+    tensor_conv(
+        out_storage, shape, strides, *storage_args(x, tuple(range(5))), *storage_args(w, tuple(range(5))),
+        *geometry,
+    )  # fmt: skip
+    windows = np.stack([x[0, 0, :, 0, k : k + 106] for k in range(3)], axis=1)  # [c, k, t]
+    expected = np.einsum("ock,ckt->ot", w[0, :, :, 0].astype(np.float64), windows)
+    assert out_storage.dtype == dtype
+    # float32 rounds each of 1800 products and sums: about 1e-5 of the largest output.
+    tolerance = 1e-10 if dtype == np.float64 else 1e-4
+    got = out_storage.reshape(19, 106)
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance * abs(expected).max())
 
 
 def test_packing_of_wide_channels_first_tensors() -> None:
     # Input and weight stored channels-first (and the weight's channels between its
     # rows): both are packed a column's channels at a time; the flipped weight reads
-    # its columns backwards. 7 output channels
-    # at 3 x 43 positions: full and partial groups of 4 channels and of 4 positions.
+    # its columns backwards. 7 output channels at 3 x 43 positions: one partial block
+    # of 8 channels, two full runs of 48 positions and a partial one.
     rng = np.random.default_rng(1)
     x = rng.normal(size=(1, 3, 3, 1, 80))
     w = rng.normal(size=(1, 7, 3, 1, 41))
@@ -126,14 +137,15 @@ def test_packing_of_wide_channels_first_tensors() -> None:
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("out_channels", [1, 3, 4, 6, 9])
+@pytest.mark.parametrize("out_channels", [1, 3, 4, 6, 9, 17])
 def test_every_remainder_of_the_register_blocks(out_channels: int) -> None:
-    # 1 to 9 positions: each remainder of a group of 4 positions (two pairs, the second
-    # one empty or half full); 1 to 9 channels: the single-channel path, full blocks of
-    # 4 and clamped ones.
+    # 1 to 9 positions and 48 to 54: fewer than a run (one filter's dot products with
+    # 4 windows at a time, each remainder of 4), then each remainder of a micro-block
+    # of 6 windows; 1 to 3 channels take the dot products too, 4 to 17 fill blocks of
+    # 8 partly and wholly.
     rng = np.random.default_rng(out_channels)
     geometry = ConvGeometry((1, 1), (1, 1), (0, 0), False)
-    for positions in range(1, 10):
+    for positions in [*range(1, 10), *range(48, 55)]:
         x = rng.normal(size=(1, 1, 2, 1, positions + 2))
         w = rng.normal(size=(1, out_channels, 2, 1, 3))
         out_shape = (1, 1, out_channels, 1, positions)

@@ -22,23 +22,32 @@ How the kernel is fast (each trick is one helper; factors measured on a
    channels-last buffer that already holds the padding, so the inner loop has
    no bounds test. A window row of ``kernel_width`` taps is then one contiguous
    run of ``kernel_width * in_channels`` numbers (a dilated row is
-   ``kernel_width`` runs of ``in_channels``). No unrolled matrix is built.
-2. :func:`_pack_filter` lays each filter out in the same order, so every output
-   is a sum of dot products of contiguous runs ("taps").
-3. An input already stored that way (channels-last, needing no zeros) and
-   filters already stored in ``(kh, kw, c)`` order are read where they are
-   (:func:`_input_in_place`, :func:`_filters_in_place`): a caller that runs
-   several convolutions on one tensor, as the phases of a strided gradient do,
-   lays it out once instead of having it packed for every call.
-4. :func:`_block_dot` computes 4 output channels at 2 positions in 8 scalar
-   accumulators: 6 loads feed 8 multiply-adds, and indexing 1-D slices with
-   the loop counter lets LLVM vectorise it. (4 x 4 needed more than AVX2's 16
-   vector registers and spilled: 4 x 2 ran 1.1-1.6x faster.)
-5. ``prange`` runs jobs of 4 channels x ``QUADS * 4`` positions on all cores;
-   positions run over the batch too, so a weight gradient, whose output is
-   only kernel-sized, still has enough of them. Each job walks the taps in
-   ``CHUNK``-long pieces so that the weight it reuses stays in the L1 cache.
-6. With one input channel a tap is too short for dot products:
+   ``kernel_width`` runs of ``in_channels``). No unrolled matrix is built. An
+   input already stored that way (channels-last, needing no zeros) is read
+   where it is (:func:`_input_in_place`): a caller that runs several
+   convolutions on one tensor, as the phases of a strided gradient do, lays
+   it out once instead of having it packed for every call.
+2. :func:`_pack_panel` lays the filters of a block of output channels (8 in
+   float64, 16 in float32: two vectors) side by side, number ``k`` of every
+   filter together, in the order the windows' runs are read ("taps").
+3. :func:`_micro_block` computes 6 windows by one block as outer products:
+   each step loads two vectors of weights and multiplies them by one input
+   number of each window, 12 vector sums held in registers for the whole loop
+   (:mod:`minitorch.simd`). The dot-product kernel it replaced (4 filters x 2
+   windows, LLVM vectorising along the run, a horizontal sum per run) ran
+   1.1-2.3x slower on the forward passes of ``tests/bench/bench_conv.py``
+   (VGG-16's conv3_1 28.6 -> 40.3 GFLOP/s, its conv5 at batch 1 13.2 -> 24.9).
+4. ``prange`` runs jobs of one block x a piece of the positions, positions
+   running over the batch too, so that a weight gradient, whose output is only
+   kernel-sized, still has enough of them. Each job packs its own block's
+   panel, which then stays in the L2 cache while its micro-blocks read it
+   (packing every panel at once first cost 4.5 ms of a 11 ms layer).
+5. With fewer output channels than half a block, or fewer positions than a
+   job's, an outer product would mostly multiply zeros: :func:`_narrow_job`
+   takes dot products of one filter with 4 windows instead, reading filters
+   already stored in the packed order where they are (:func:`_flat_filters`;
+   a weight gradient's ``grad_output`` is laid out so once for all phases).
+6. With one input channel a tap is too short for either:
    :func:`_row_job` multiplies each weight number into a whole output row,
    when that row is longer than a tap, reading a strided input through
    copies of its cells a stride apart (:func:`_decimate`). (A weight gradient
@@ -53,6 +62,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import prange
 
+from . import simd
 from .jit import MAX_PIECES, launch, njit, pooling_work, zero_of
 from .tensor_data import Index, Shape, Storage, Strides
 from .tensor_ops import (
@@ -68,11 +78,13 @@ if TYPE_CHECKING:
 # fuses multiply and add. Results differ from a left-to-right sum only by rounding.
 _FASTMATH = {"reassoc", "contract"}
 
-# A job computes 4 output channels x QUADS groups of 4 positions, walking each tap
-# in pieces of CHUNK numbers: 4 weight pieces (16 KiB) then stay in the L1 cache
-# while all the job's positions use them. Measured; not sensitive.
-QUADS = 16
-CHUNK = 512
+# A micro-block is WINDOWS windows x 2 vectors of output channels (8 in float64, 16
+# in float32): 12 vector sums, 2 weight vectors and 1 input number fill AVX2's 16
+# registers. A job is RUN positions (8 micro-blocks) of one block of output channels,
+# so that the block's panel of filters, read once by each micro-block, stays in the
+# L2 cache.
+WINDOWS = 6
+RUN = 8 * WINDOWS
 # Output channels of one job of :func:`_row_job`: enough jobs for every core even
 # where the output has one row per image (1D), few enough copies of its input rows.
 # Its rows are cut into runs only as far as needed for MAX_PIECES jobs: a job of one
@@ -175,6 +187,51 @@ def _input_in_place(
 _input_in_place_jit = njit(cache=True)(_input_in_place)
 
 
+def _pack_panel(
+    panels: Storage,
+    first: int,
+    block: int,
+    weight: Storage,
+    weight_shape: Shape,
+    weight_strides: Strides,
+    flip: bool,
+    width: int,
+) -> None:
+    """Copy the filters of output-channel block ``block`` to ``panels[first:]``, ``width`` side by side.
+
+    Blocks number ``(g, o // width)``. Each filter is laid out in ``(kh, kw,
+    c)`` order, the order :func:`_tap_layout` cuts into taps: its number
+    ``k`` goes to ``panels[first + k * width + lane]`` (``lane = o % width``), so
+    the micro-kernel loads one number of every filter of the block as two
+    vectors. Lanes past the last channel are zeros. With ``width`` 1 this is
+    the filters one after another.
+    """
+    _, out_channels, channels, kernel_height, kernel_width = weight_shape
+    blocks = (out_channels + width - 1) // width
+    g = block // blocks
+    o0 = (block - g * blocks) * width
+    used = min(width, out_channels - o0)
+    source = g * weight_strides[0] + o0 * weight_strides[1]
+    # Each filter is read in its own order (channel, row, column: 8 streams forward)
+    # and each step writes the panel's 8 numbers of one k together, a whole cache
+    # line (writing a filter at a time touched a line per number: 512 x 512 x 3 x 3
+    # took 7.6 ms instead of 2.2 ms, 2-core AMD EPYC).
+    for c in range(channels):
+        for kh in range(kernel_height):
+            row = source + c * weight_strides[2]
+            row += (kernel_height - 1 - kh if flip else kh) * weight_strides[3]
+            for kw in range(kernel_width):
+                at = row + (kernel_width - 1 - kw if flip else kw) * weight_strides[4]
+                to = first + ((kh * kernel_width + kw) * channels + c) * width
+                for lane in range(used):
+                    panels[to + lane] = weight[at + lane * weight_strides[1]]
+                for lane in range(used, width):
+                    panels[to + lane] = 0.0
+
+
+_pack_panel_jit = njit(inline="always", cache=True)(_pack_panel)
+
+
 def _filters_in_place(weight_shape: Shape, weight_strides: Strides, flip: bool) -> bool:
     """Whether every filter is already stored in the packed ``(kh, kw, c)`` order."""
     channels, kernel_height, kernel_width = weight_shape[2], weight_shape[3], weight_shape[4]
@@ -204,136 +261,85 @@ def _filter_starts(weight_shape: Shape, weight_strides: Strides, in_place: bool)
 _filter_starts_jit = njit(cache=True)(_filter_starts)
 
 
-def _pack_filter(
-    packed: Storage,
-    go: int,
-    weight: Storage,
-    weight_shape: Shape,
-    weight_strides: Strides,
-    flip: bool,
-) -> None:
-    """Copy filter ``go = g * O + o`` to ``packed[go * size:]``, in ``(kh, kw, c)`` order.
+def _flat_filters(
+    weight: Storage, weight_shape: Shape, weight_strides: Strides, flip: bool
+) -> tuple[Storage, Index]:
+    """The filters one after another, in ``(kh, kw, c)`` order: where they are if stored so, else a copy.
 
-    Every tap layout of :func:`_tap_layout` is this order cut into pieces.
-    As in :func:`_pack_row` the copy walks the packed row in order (a 1 x 1
-    filter of 512 channels: 7x faster than a channel's cells at a time, a
-    512-channel 3 x 3 one 1.8x).
+    Returned with where filter ``g * O + o`` starts. (A weight gradient's
+    ``grad_output`` is laid out so once for all its phases.)
     """
-    _, out_channels, channels, kernel_height, kernel_width = weight_shape
-    g = go // out_channels
-    source = g * weight_strides[0] + (go - g * out_channels) * weight_strides[1]
-    start = go * channels * kernel_height * kernel_width
-    for kh in range(kernel_height):
-        row = source + (kernel_height - 1 - kh if flip else kh) * weight_strides[3]
-        for kw in range(kernel_width):
-            at = row + (kernel_width - 1 - kw if flip else kw) * weight_strides[4]
-            to = start + (kh * kernel_width + kw) * channels
-            for c in range(channels):
-                packed[to + c] = weight[at + c * weight_strides[2]]
+    in_place = _filters_in_place_jit(weight_shape, weight_strides, flip)
+    filter_at = _filter_starts_jit(weight_shape, weight_strides, in_place)
+    if in_place:
+        return weight, filter_at
+    size = weight_shape[2] * weight_shape[3] * weight_shape[4]
+    filters = np.empty(filter_at.size * size, weight.dtype)
+    for go in range(filter_at.size):
+        _pack_panel_jit(filters, go * size, go, weight, weight_shape, weight_strides, flip, 1)
+    return filters, filter_at
 
 
-_pack_filter_jit = njit(inline="always", cache=True)(_pack_filter)
+_flat_filters_jit = njit(cache=True)(_flat_filters)
 
 
-def _block_dot(
-    filters: Storage,
-    firsts: tuple[int, int, int, int],
-    length: int,
-    taps: tuple[int, int],
-    j0: int,
-    j1: int,
-    padded: Storage,
-    starts: tuple[int, int],
+def _micro_block(
+    panels: Storage,
+    panel: int,
+    shape: tuple[int, int],
     offsets: Index,
-    sums: Storage,
-    at: int,
-) -> None:
-    """Add 8 dot products, 4 filters x 2 windows, to ``sums[at + 4 * c + p]``.
-
-    Filter ``c`` starts at ``filters[firsts[c]]``, its taps ``length`` numbers
-    apart. For each tap in ``range(*taps)`` the piece ``j0:j1`` of it meets the
-    same piece of window ``p``, which starts in ``padded`` at
-    ``starts[p] + offsets[tap]``. Short taps are taken together so that the 8
-    sums stay in registers across them.
-    """
-    f0, f1, f2, f3 = firsts
-    s0, s1 = starts
-    size = j1 - j0
-    a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = zero_of(sums)
-    for tap in range(taps[0], taps[1]):
-        piece = tap * length + j0
-        w0 = filters[f0 + piece : f0 + piece + size]
-        w1 = filters[f1 + piece : f1 + piece + size]
-        w2 = filters[f2 + piece : f2 + piece + size]
-        w3 = filters[f3 + piece : f3 + piece + size]
-        shift = offsets[tap] + j0
-        x0 = padded[s0 + shift : s0 + shift + size]
-        x1 = padded[s1 + shift : s1 + shift + size]
-        for j in range(size):
-            x0j = x0[j]
-            x1j = x1[j]
-            w = w0[j]
-            a00 += w * x0j
-            a01 += w * x1j
-            w = w1[j]
-            a10 += w * x0j
-            a11 += w * x1j
-            w = w2[j]
-            a20 += w * x0j
-            a21 += w * x1j
-            w = w3[j]
-            a30 += w * x0j
-            a31 += w * x1j
-    block = (a00, a01, a10, a11, a20, a21, a30, a31)
-    for m in range(8):
-        sums[at + 4 * (m // 2) + m % 2] += block[m]
-
-
-_block_dot_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_block_dot)
-
-
-def _single_dot(
-    filters: Storage,
-    first: int,
-    length: int,
-    taps: tuple[int, int],
-    j0: int,
-    j1: int,
     padded: Storage,
-    starts: tuple[int, int, int, int],
-    offsets: Index,
+    starts: Index,
     sums: Storage,
-    at: int,
 ) -> None:
-    """:func:`_block_dot` for one filter (at ``filters[first]``): 4 dot products into ``sums[at + p]``.
+    """The sums of 6 windows by one block of output channels, 12 vectors: ``sums[p * width + lane]``.
 
-    With fewer than 4 channels in a group the 4 x 2 block would compute the same
-    sums several times (a depthwise convolution has one channel per group).
+    Window ``p`` starts at ``padded[starts[p]]``, the block's panel at
+    ``panels[panel]``; every filter has ``shape = (taps, length)``. Each step
+    of the inner loop loads two vectors of weights (one number of every
+    filter) and multiplies each by one input number of each window: an outer
+    product, 12 fused multiply-adds for 8 loads, every sum in a register
+    until the end (see :mod:`minitorch.simd`).
     """
-    s0, s1, s2, s3 = starts
-    size = j1 - j0
-    a0 = a1 = a2 = a3 = zero_of(sums)
-    for tap in range(taps[0], taps[1]):
-        piece = first + tap * length + j0
-        w = filters[piece : piece + size]
-        shift = offsets[tap] + j0
-        x0 = padded[s0 + shift : s0 + shift + size]
-        x1 = padded[s1 + shift : s1 + shift + size]
-        x2 = padded[s2 + shift : s2 + shift + size]
-        x3 = padded[s3 + shift : s3 + shift + size]
-        for j in range(size):
-            wj = w[j]
-            a0 += wj * x0[j]
-            a1 += wj * x1[j]
-            a2 += wj * x2[j]
-            a3 += wj * x3[j]
-    sums[at] += a0
-    sums[at + 1] += a1
-    sums[at + 2] += a2
-    sums[at + 3] += a3
+    n = simd.lanes(panels)
+    a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = a4 = b4 = a5 = b5 = simd.zeros(sums)
+    taps, length = shape
+    w = panel
+    for tap in range(taps):
+        s0 = starts[0] + offsets[tap]
+        s1 = starts[1] + offsets[tap]
+        s2 = starts[2] + offsets[tap]
+        s3 = starts[3] + offsets[tap]
+        s4 = starts[4] + offsets[tap]
+        s5 = starts[5] + offsets[tap]
+        for j in range(length):
+            wa = simd.load(panels, w)
+            wb = simd.load(panels, w + n)
+            w += 2 * n
+            x = simd.splat(padded, s0 + j)
+            a0 = simd.fma(x, wa, a0)
+            b0 = simd.fma(x, wb, b0)
+            x = simd.splat(padded, s1 + j)
+            a1 = simd.fma(x, wa, a1)
+            b1 = simd.fma(x, wb, b1)
+            x = simd.splat(padded, s2 + j)
+            a2 = simd.fma(x, wa, a2)
+            b2 = simd.fma(x, wb, b2)
+            x = simd.splat(padded, s3 + j)
+            a3 = simd.fma(x, wa, a3)
+            b3 = simd.fma(x, wb, b3)
+            x = simd.splat(padded, s4 + j)
+            a4 = simd.fma(x, wa, a4)
+            b4 = simd.fma(x, wb, b4)
+            x = simd.splat(padded, s5 + j)
+            a5 = simd.fma(x, wa, a5)
+            b5 = simd.fma(x, wb, b5)
+    for p, (a, b) in enumerate(((a0, b0), (a1, b1), (a2, b2), (a3, b3), (a4, b4), (a5, b5))):
+        simd.store(sums, 2 * n * p, a)
+        simd.store(sums, 2 * n * p + n, b)
 
 
-_single_dot_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_single_dot)
+_micro_block_jit = njit(inline="always", cache=True)(_micro_block)
 
 
 def _places(
@@ -350,16 +356,16 @@ def _places(
     Positions number ``(b, y, x)`` of group ``g`` in row-major order; ``grid``
     holds the buffer's strides (group, image, row, column). Row ``n`` of the
     result is ``(window start, output offset)`` of position ``first + n``;
-    rows past ``count`` repeat the last position, so that a group of 4 is
-    always full (its extra sums are computed and dropped).
+    rows past ``count`` repeat the last position, so that a micro-block of
+    ``WINDOWS`` is always full (its extra sums are computed and dropped).
     """
     _, _, _, out_height, out_width = out_shape
     image = out_height * out_width
-    places = np.empty((QUADS * 4, 2), np.int64)
+    places = np.empty((RUN, 2), np.int64)
     b = first // image
     y = (first - b * image) // out_width
     x = first - b * image - y * out_width
-    for n in range(QUADS * 4):
+    for n in range(RUN):
         places[n, 0] = (
             g * grid[0] + b * grid[1] + y * stride[0] * grid[2] + x * stride[1] * grid[3]
         )
@@ -380,59 +386,41 @@ def _places(
 _places_jit = njit(cache=True)(_places)
 
 
-def _quad_sums(
+def _dot_products(
     filters: Storage,
-    filter_at: Index,
-    length: int,
-    block: tuple[int, int, int],
-    tap_range: tuple[int, int],
-    j0: int,
-    j1: int,
+    first: int,
+    shape: tuple[int, int],
     padded: Storage,
-    places: Index,
+    starts: Index,
     offsets: Index,
-    sums: Storage,
-    q: int,
-    count: int,
-) -> None:
-    """Add the piece ``j0:j1`` of taps ``tap_range`` for positions ``4q .. 4q + 3`` to ``sums``.
+) -> tuple[float, float, float, float]:
+    """One filter (at ``filters[first]``) with 4 windows: 4 dot products.
 
-    ``block = (g, o0, O)``: up to 4 output channels from ``o0`` of group ``g``
-    (of ``O``), whose filters start at ``filters[filter_at[g * O + o]]``.
-    ``sums[16 * q + 4 * c + p]`` gathers channel ``o0 + c`` at position
-    ``4q + p``, by two 4 x 2 blocks (4 x 4 in one block spilled registers:
-    4 x 2 ran 1.1-1.6x faster, 2-core AMD EPYC), the second skipped when only
-    ``count`` positions leave it empty.
+    For a group with fewer output channels than half a panel's width (a
+    depthwise layer's gradients have one), where an outer product would mostly
+    multiply zeros. The loop over ``j`` reads 1-D slices, so LLVM vectorises it.
     """
-    g, o0, out_channels = block
-    go0 = g * out_channels + o0
-    last = g * out_channels + out_channels - 1
-    starts = (places[4 * q, 0], places[4 * q + 1, 0], places[4 * q + 2, 0], places[4 * q + 3, 0])
-    if out_channels >= 4:
-        firsts = (
-            filter_at[go0],
-            filter_at[min(go0 + 1, last)],
-            filter_at[min(go0 + 2, last)],
-            filter_at[min(go0 + 3, last)],
-        )
-        for half in range(2 if 4 * q + 2 < count else 1):
-            pair = (starts[2 * half], starts[2 * half + 1])
-            _block_dot_jit(
-                filters, firsts, length, tap_range, j0, j1, padded, pair, offsets, sums,
-                16 * q + 2 * half,
-            )  # fmt: skip
-    else:
-        for o in range(out_channels):
-            _single_dot_jit(
-                filters, filter_at[go0 - o0 + o], length, tap_range, j0, j1, padded, starts,
-                offsets, sums, 16 * q + 4 * o,
-            )  # fmt: skip
+    taps, length = shape
+    a0 = a1 = a2 = a3 = zero_of(filters)
+    for tap in range(taps):
+        w = filters[first + tap * length : first + (tap + 1) * length]
+        x0 = padded[starts[0] + offsets[tap] : starts[0] + offsets[tap] + length]
+        x1 = padded[starts[1] + offsets[tap] : starts[1] + offsets[tap] + length]
+        x2 = padded[starts[2] + offsets[tap] : starts[2] + offsets[tap] + length]
+        x3 = padded[starts[3] + offsets[tap] : starts[3] + offsets[tap] + length]
+        for j in range(length):
+            wj = w[j]
+            a0 += wj * x0[j]
+            a1 += wj * x1[j]
+            a2 += wj * x2[j]
+            a3 += wj * x3[j]
+    return a0, a1, a2, a3
 
 
-_quad_sums_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_quad_sums)
+_dot_products_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_dot_products)
 
 
-def _dot_job(
+def _narrow_job(
     out: Storage,
     out_strides: Strides,
     filters: Storage,
@@ -444,30 +432,48 @@ def _dot_job(
     offsets: Index,
     count: int,
 ) -> None:
-    """Output channels ``o0 .. o0 + 3`` of group ``g`` (``block = (g, o0, O)``) at ``places``.
+    """Output channel ``o`` of group ``g`` (``block = (g, o, O)``) at ``count`` positions of ``places``.
 
-    ``shape = (taps, length)`` of every filter; ``count`` positions.
+    Filter ``g * O + o`` starts at ``filters[filter_at[g * O + o]]``.
     """
-    taps, length = shape
+    g, o, out_channels = block
+    first = filter_at[g * out_channels + o]
+    for q in range((count + 3) // 4):
+        sums = _dot_products_jit(filters, first, shape, padded, places[4 * q :, 0], offsets)
+        for p in range(min(4, count - 4 * q)):
+            out[places[4 * q + p, 1] + o * out_strides[2]] = sums[p]
+
+
+_narrow_job_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_narrow_job)
+
+
+def _panel_job(
+    out: Storage,
+    out_strides: Strides,
+    panel: Storage,
+    shape: tuple[int, int],
+    block: tuple[int, int, int],
+    padded: Storage,
+    places: Index,
+    offsets: Index,
+    count: int,
+) -> None:
+    """Output channels ``o0 ..`` (the width of ``panel``) at ``count`` positions of ``places``.
+
+    ``block = (g, o0, O)``; every filter has ``shape = (taps, length)``.
+    """
     _, o0, out_channels = block
-    together = max(1, CHUNK // length)
-    sums = np.zeros(QUADS * 16, out.dtype)
-    for t0 in range(0, taps, together):
-        tap_range = (t0, min(t0 + together, taps))
-        for j0 in range(0, length, CHUNK):
-            j1 = min(j0 + CHUNK, length)
-            for q in range((count + 3) // 4):
-                _quad_sums_jit(
-                    filters, filter_at, length, block, tap_range, j0, j1, padded, places,
-                    offsets, sums, q, count,
-                )  # fmt: skip
-    for n in range(count):
-        at = places[n, 1]
-        for c in range(min(4, out_channels - o0)):
-            out[at + (o0 + c) * out_strides[2]] = sums[16 * (n // 4) + 4 * c + n % 4]
+    width = 2 * simd.lanes(panel)
+    sums = np.empty(WINDOWS * width, out.dtype)
+    for m in range((count + WINDOWS - 1) // WINDOWS):
+        _micro_block_jit(panel, 0, shape, offsets, padded, places[WINDOWS * m :, 0], sums)
+        for p in range(min(WINDOWS, count - WINDOWS * m)):
+            at = places[WINDOWS * m + p, 1]
+            for lane in range(min(width, out_channels - o0)):
+                out[at + (o0 + lane) * out_strides[2]] = sums[p * width + lane]
 
 
-_dot_job_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_dot_job)
+_panel_job_jit = njit(inline="always", cache=True)(_panel_job)
 
 
 def _decimate(
@@ -518,7 +524,7 @@ def _row_job(
     copied ``stride`` apart (:func:`_decimate`), so that the loop still reads
     contiguous runs (wav2vec 2.0's k10/5 first layer: 36 -> 7.5 ms).
     ``grid`` holds the strides of the buffer, as in :func:`_places`; every
-    filter has ``shape = (taps, length)``.
+    filter has ``shape = (taps, length)`` and starts at ``filters[filter_at[g * O + o]]``.
     """
     _, batch, out_channels, out_height, out_width = out_shape
     blocks = (out_channels + ROW_CHANNELS - 1) // ROW_CHANNELS
@@ -595,33 +601,47 @@ def _tensor_conv(
         image = span[0] * span[1] * channels
         grid = (batch * image, image, span[1] * channels, channels)
     length, offsets = _tap_layout_jit(weight_shape, grid[2], dilation)
-    filters = weight
-    in_place = _filters_in_place_jit(weight_shape, weight_strides, flip)
-    filter_at = _filter_starts_jit(weight_shape, weight_strides, in_place)
-    if not in_place:
-        filters = np.empty(filter_at.size * offsets.size * length, weight.dtype)
-        for go in prange(filter_at.size):
-            _pack_filter_jit(filters, go, weight, weight_shape, weight_strides, flip)
     shape = (offsets.size, length)
-    if channels == 1 and length < out_width:
+    positions = batch * out_height * out_width
+    runs = (positions + RUN - 1) // RUN
+    width = 2 * simd.lanes(weight)
+    rows = channels == 1 and length < out_width
+    if not rows and 2 * out_channels >= width and positions >= RUN:
+        # Each job packs its block's panel and computes it over a piece of the runs of
+        # positions: only as many pieces as MAX_PIECES jobs need, few panels packed twice.
+        blocks = (out_channels + width - 1) // width
+        pieces = min(runs, max(1, MAX_PIECES // (groups * blocks)))
+        for job in prange(groups * blocks * pieces):
+            block = job // pieces
+            panel = np.empty(shape[0] * shape[1] * width, weight.dtype)
+            _pack_panel_jit(panel, 0, block, weight, weight_shape, weight_strides, flip, width)
+            g = block // blocks
+            ranks = (g, (block - g * blocks) * width, out_channels)
+            piece = job - block * pieces
+            for run in range(piece * runs // pieces, (piece + 1) * runs // pieces):
+                count = min(RUN, positions - run * RUN)
+                places = _places_jit(run * RUN, count, g, out_shape, out_strides, grid, stride)
+                _panel_job_jit(
+                    out, out_strides, panel, shape, ranks, padded, places, offsets, count
+                )
+        return
+    filters, filter_at = _flat_filters_jit(weight, weight_shape, weight_strides, flip)
+    if rows:
         images = groups * batch * ((out_channels + ROW_CHANNELS - 1) // ROW_CHANNELS)
-        runs = min(out_height, max(1, MAX_PIECES // images))
-        for job in prange(images * runs):
+        row_runs = min(out_height, max(1, MAX_PIECES // images))
+        for job in prange(images * row_runs):
             _row_job_jit(
                 out, out_shape, out_strides, filters, filter_at, offsets, shape, padded, grid,
-                stride, job, runs,
+                stride, job, row_runs,
             )  # fmt: skip
         return
-    blocks = (out_channels + 3) // 4
-    positions = batch * out_height * out_width
-    runs = (positions + QUADS * 4 - 1) // (QUADS * 4)
-    for job in prange(groups * runs * blocks):
-        g = job // (runs * blocks)
-        first = (job // blocks - g * runs) * QUADS * 4
-        count = min(QUADS * 4, positions - first)
+    for job in prange(groups * runs * out_channels):
+        g = job // (runs * out_channels)
+        first = (job // out_channels - g * runs) * RUN
+        count = min(RUN, positions - first)
         places = _places_jit(first, count, g, out_shape, out_strides, grid, stride)
-        block = (g, (job % blocks) * 4, out_channels)
-        _dot_job_jit(
+        block = (g, job % out_channels, out_channels)
+        _narrow_job_jit(
             out, out_strides, filters, filter_at, shape, block, padded, places, offsets, count
         )
 

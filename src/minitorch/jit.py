@@ -57,6 +57,7 @@ KERNEL_SOURCES = (
     "tensor_ops.py",
     "fast_ops.py",
     "fast_conv.py",
+    "simd.py",
     "fast_train.py",
     "jit.py",
 )
