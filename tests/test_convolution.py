@@ -463,20 +463,3 @@ def test_bad_arguments_raise_typed_errors(call, error, message: str) -> None:
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
-
-
-@pytest.mark.parametrize("setting", ["SHORT_ROW", "SPLIT_WORK"])
-@settings(max_examples=15, deadline=None)
-@given(case=conv_case(dims=2))
-def test_weight_gradient_by_rows_and_by_columns_match_numpy(setting: str, case: dict) -> None:
-    # Small cases take the row-by-row path, as large feature maps do, unless their
-    # rows are short and the work large. Force both: SHORT_ROW = 0 takes rows
-    # everywhere, SPLIT_WORK = 0 tap columns wherever rows are short (all cases here).
-    import minitorch.tensor_functions as functions
-
-    keep = getattr(functions, setting)
-    setattr(functions, setting, 0)
-    try:
-        _run_case(case, 2)
-    finally:
-        setattr(functions, setting, keep)

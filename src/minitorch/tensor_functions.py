@@ -293,15 +293,6 @@ class MaxPool(Function):
         return (grad_output.backend.max_pool_backward(grad_output, where, shape),)
 
 
-# Rows of a weight gradient shorter than this many numbers (grad_output's width times
-# the batch) are merged into one run by computing the gradient a tap column at a time
-# (VGG's 7 x 7 maps at batch 1: 35 -> 18 ms on this 2-core AMD EPYC), when the gradient
-# has at least SPLIT_WORK multiply-adds: each column is a call of the kernel of its own
-# (LeNet-5's first layer at batch 1, 120 K of them: 0.41 -> 0.19 ms in one call).
-SHORT_ROW = 128
-SPLIT_WORK = 2**20
-
-
 # Convolution. Shapes of a 1D convolution (2D adds a dimension to each of T, K, T'):
 #   input [B, G * C, T] (*) weight [G * O, C, K] -> out [B, G * O, T'] with
 #   out[b, g*O + o, t] = sum_{c,k} weight[g*O + o, c, k] * input[b, g*C + c, t*s + k*d - p]
@@ -522,9 +513,6 @@ def _weight_gradient(
         _weight_phases(k, s, p, d)
         for k, s, p, d in zip(kernel, stride, padding, dilation, strict=True)
     ]
-    work = out.size * (grad_output.size // grad_output.shape[1])
-    if grad_output.shape[-1] * grad_output.shape[0] < SHORT_ROW and work >= SPLIT_WORK:
-        pieces[-1] = _weight_columns(kernel[-1], stride[-1], padding[-1], dilation[-1])
     taps_of = _swap12(_split_first(out, groups))
     values = _swap12(_split_channels(grad_output, groups))
     if math.prod(map(len, pieces)) > 1:
@@ -562,20 +550,6 @@ def _weight_phases(k: int, s: int, p: int, d: int) -> list[tuple[int, int, int, 
         q0 = (k0 * d - p - r) // s
         phases.append((k0, s // g, r, d // g, -q0))
     return phases
-
-
-def _weight_columns(k: int, s: int, p: int, d: int) -> list[tuple[int, int, int, int, int]]:
-    """As :func:`_weight_phases`, but one tap column per piece.
-
-    A piece one column wide makes the kernel's windows as wide as its buffer,
-    so each window is one contiguous run over all rows (``out_height *
-    out_width * batch`` numbers) instead of a short run per row.
-    """
-    columns = []
-    for kw in range(k):
-        r = (kw * d - p) % s
-        columns.append((kw, k, r, 1, -((kw * d - p - r) // s)))
-    return columns
 
 
 def _spatial_slice(
