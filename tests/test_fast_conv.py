@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minitorch.fast_conv import _tensor_conv, tensor_conv
+from minitorch.fast_conv import (
+    _rows_fit,
+    _tensor_conv,
+    _tensor_conv_rows,
+    tensor_conv,
+    tensor_conv_rows,
+)
 from minitorch.tensor_ops import ConvGeometry
 from minitorch.tensor_ops import tensor_conv as plain_conv
 
@@ -73,6 +79,42 @@ def test_fused_kernel_matches_the_definition(case: dict) -> None:
         tensor_conv, case["x"], case["w"], case["out_shape"], case["geometry"], case["orders"]
     )
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@st.composite
+def rows_case(draw: st.DrawFn) -> dict:
+    """A geometry of the channels-first kernel: stride 1 along the width, output rows of 8+."""
+    pick = lambda lo, hi: (draw(st.integers(lo, hi)), draw(st.integers(lo, hi)))  # noqa: E731
+    stride = (draw(st.integers(1, 3)), 1)
+    geometry = ConvGeometry(stride, pick(1, 3), pick(-2, 4), draw(st.booleans()))
+    groups, batch = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    channels, out_channels = draw(st.integers(2, 5)), draw(st.integers(4, 13))
+    size = (draw(st.integers(1, 5)), draw(st.integers(1, 12)))
+    out_size = (draw(st.integers(1, 4)), draw(st.integers(8, 20)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    # The output's width is its innermost dimension, as the kernel needs.
+    out_order = (*draw(st.permutations(range(4))), 4)
+    return {
+        "geometry": geometry,
+        "x": rng.normal(size=(groups, batch, channels, *size)),
+        "w": rng.normal(size=(groups, out_channels, channels, *pick(1, 3))),
+        "out_shape": (groups, batch, out_channels, *out_size),
+        "orders": [tuple(draw(st.permutations(range(5)))) for _ in range(2)] + [out_order],
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows_case())
+def test_channels_first_rows_kernel_matches_the_definition(case: dict) -> None:
+    # Every remainder of 6 output channels and of 8 positions (the last run of a row
+    # overlaps the one before), inputs read in place or copied with their zeros.
+    out_shape, geometry = case["out_shape"], case["geometry"]
+    assert _rows_fit(np.array(out_shape), np.ones(5, np.int64), 2, geometry.stride, 4)
+    expected = direct(case["x"], case["w"], out_shape, geometry)
+    got = run(tensor_conv_rows, case["x"], case["w"], out_shape, geometry, case["orders"])
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    python = run(_tensor_conv_rows, case["x"], case["w"], out_shape, geometry, case["orders"])
+    np.testing.assert_allclose(python, expected, rtol=1e-10, atol=1e-12)
 
 
 @settings(max_examples=20, deadline=None)
