@@ -745,6 +745,40 @@ def _pack_row_panel(
 _pack_row_panel_jit = njit(inline="always", cache=True)(_pack_row_panel)
 
 
+def _rows_in_place(
+    input_shape: Shape, input_strides: Strides, span: tuple[int, int], offset: tuple[int, int]
+) -> bool:
+    """Whether :func:`tensor_conv_rows` reads ``input`` itself: rows of adjacent numbers, no zeros needed."""
+    return (
+        input_strides[4] == 1
+        and offset[0] == 0
+        and offset[1] == 0
+        and span[0] <= input_shape[3]
+        and span[1] <= input_shape[4]
+    )
+
+
+_rows_in_place_jit = njit(cache=True)(_rows_in_place)
+
+
+def _row_steps(weight_shape: Shape, grid: Strides, dilation: tuple[int, int]) -> Index:
+    """Where filter number ``k = (c, kh, kw)`` meets the input, from a window's first number.
+
+    ``grid`` holds the strides of the rows read (group, image, channel, row, 1).
+    """
+    channels, kernel_height, kernel_width = weight_shape[2], weight_shape[3], weight_shape[4]
+    steps = np.empty(channels * kernel_height * kernel_width, np.int64)
+    for c in range(channels):
+        for kh in range(kernel_height):
+            for kw in range(kernel_width):
+                k = (c * kernel_height + kh) * kernel_width + kw
+                steps[k] = c * grid[2] + kh * dilation[0] * grid[3] + kw * dilation[1]
+    return steps
+
+
+_row_steps_jit = njit(cache=True)(_row_steps)
+
+
 def _row_micro_block(
     panel: Storage,
     steps: Index,
@@ -826,24 +860,13 @@ def _tensor_conv_rows(
     )
     source = input
     grid = input_strides
-    if not (
-        input_strides[4] == 1
-        and offset[0] == 0
-        and offset[1] == 0
-        and span[0] <= input_shape[3]
-        and span[1] <= input_shape[4]
-    ):
+    if not _rows_in_place_jit(input_shape, input_strides, span, offset):
         source = np.zeros(groups * batch * channels * span[0] * span[1], input.dtype)
         for row in prange(groups * batch * channels * span[0]):
             _pack_rows_jit(source, row, input, input_shape, input_strides, span, offset)
         plane = span[0] * span[1]
         grid = np.array([batch * channels * plane, channels * plane, plane, span[1], 1])
-    steps = np.empty(channels * kernel_height * kernel_width, np.int64)
-    for c in range(channels):
-        for kh in range(kernel_height):
-            for kw in range(kernel_width):
-                k = (c * kernel_height + kh) * kernel_width + kw
-                steps[k] = c * grid[2] + kh * dilation[0] * grid[3] + kw * dilation[1]
+    steps = _row_steps_jit(weight_shape, grid, dilation)
     n = simd.lanes(out)
     blocks = (out_channels + ROW_BLOCK - 1) // ROW_BLOCK
     rows = batch * out_height
