@@ -34,9 +34,10 @@ How the kernel is fast (each trick is one helper; factors measured on a
    each step loads two vectors of weights and multiplies them by one input
    number of each window, 12 vector sums held in registers for the whole loop
    (:mod:`minitorch.simd`). The dot-product kernel it replaced (4 filters x 2
-   windows, LLVM vectorising along the run, a horizontal sum per run) ran
-   1.1-2.3x slower on the forward passes of ``tests/bench/bench_conv.py``
-   (VGG-16's conv3_1 28.6 -> 40.3 GFLOP/s, its conv5 at batch 1 13.2 -> 24.9).
+   windows, LLVM vectorising along the run, a horizontal sum per run) ran up
+   to 2.3x slower on the forward passes of ``tests/bench/bench_conv.py``
+   (ResNet's 7 x 7 stem 10.8 -> 25.1 GFLOP/s, VGG-16's conv3_1 28.6 -> 40.3,
+   its conv5 at batch 1 13.2 -> 24.9; a few layers equal).
 4. ``prange`` runs jobs of one block x a piece of the positions, positions
    running over the batch too, so that a weight gradient, whose output is only
    kernel-sized, still has enough of them. Each job packs its own block's
