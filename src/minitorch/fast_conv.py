@@ -54,13 +54,15 @@ How the kernel is fast (each trick is one helper; factors measured on a
    copies of its cells a stride apart (:func:`_decimate`). (A weight gradient
    at batch 1 also has one "channel", but long taps and rows as short as the
    kernel: its dot products ran 25x faster there.)
-7. Where the positions lie side by side in the input and in the output
-   (stride 1 along the width, channels-first rows: the forward pass and the
-   input gradient of most layers), :func:`tensor_conv_rows` runs its vectors
-   along the width instead (:func:`_row_micro_block`: 6 output channels x 2
-   vectors of positions, the weights broadcast). The input is read where it
-   is, or copied a whole row at a time with its zeros, and the sums are
-   stored as whole vectors: no channels-last copy and no scattered writes
+7. Where the outputs lie side by side in channels-first rows and filters are
+   short (``ROWS_MAX_FILTER``: few input channels, or a 1 x 1 kernel), the
+   forward pass and the input gradient go to :func:`tensor_conv_rows`, which runs
+   its vectors along the width instead (:func:`_row_micro_block`: 6 output
+   channels x 2 vectors of positions, the weights broadcast). The input is
+   read where it is, or copied with its zeros into its phases (cells a
+   stride apart side by side, so that a strided layer's taps read adjacent
+   numbers too), and the sums are stored as whole vectors: no channels-last
+   copy and no scattered writes
    (WaveNet's 1 x 1 layer 1.75 -> 0.55 ms, QuartzNet's pointwise one 3.05 ->
    1.97 ms, MobileNet's 32 -> 64 pointwise one 1.62 -> 0.53 ms).
 """
@@ -666,47 +668,64 @@ tensor_conv = njit(parallel=True, cache=True, fastmath=_FASTMATH)(_tensor_conv)
 ROW_BLOCK = 6
 
 
-def _rows_fit(
-    out_shape: Shape, out_strides: Strides, channels: int, stride: tuple[int, int], lanes: int
-) -> bool:
+# Most numbers in a filter for :func:`tensor_conv_rows`. Each step of its sum reads a
+# run of another input row, where the channels-last kernel reads one contiguous run
+# that the hardware prefetches: past this the rows kernel ran 5-26% slower (VGG-16's
+# conv3_1, 1152 numbers; wav2vec 2.0's 3-tap layer, 1536), below it up to 3x faster
+# (WaveNet's 1 x 1 layer, 32 numbers; QuartzNet's pointwise one, 256); 2-core AMD EPYC.
+ROWS_MAX_FILTER = 256
+
+
+def _rows_fit(out_shape: Shape, out_strides: Strides, filter_size: int, lanes: int) -> bool:
     """Whether :func:`tensor_conv_rows` computes this convolution.
 
-    Its positions must lie side by side in the input (stride 1 along the
-    width) and in the output, rows at least two vectors long; one input
-    channel goes a row at a time in :func:`tensor_conv` already.
+    Its outputs must lie side by side along the width, rows at least two
+    vectors long, and each filter hold from 2 to ``ROWS_MAX_FILTER`` numbers
+    (``in_channels * kernel_height * kernel_width``); one input channel goes a
+    row at a time in :func:`tensor_conv` already.
     """
     return (
-        stride[1] == 1
-        and out_strides[4] == 1
+        out_strides[4] == 1
         and out_shape[4] >= 2 * lanes
         and out_shape[2] >= 4
-        and channels > 1
+        and 1 < filter_size <= ROWS_MAX_FILTER
     )
 
 
 def _pack_rows(
-    padded: Storage,
+    source: Storage,
     row: int,
     input: Storage,
     input_shape: Shape,
     input_strides: Strides,
+    grid: Index,
+    stride: tuple[int, int],
     span: tuple[int, int],
     offset: tuple[int, int],
 ) -> None:
-    """Copy row ``row`` of the zero-bordered channels-first buffer ``[G, B, C, span_h, span_w]``."""
+    """Copy padded row ``row`` (numbering ``(g, b, c, h)``) of the input into its phases in ``source``.
+
+    Padded cell ``(h, i)`` (input cell ``(h - offset_h, i - offset_w)``, zero
+    outside) goes to phase ``(h % s_h, i % s_w)`` of its channel, at row
+    ``h // s_h`` and column ``i // s_w``; ``grid`` holds the strides of
+    ``source`` (see :func:`tensor_conv_rows`). With stride 1 this is the
+    zero-bordered input, channels first.
+    """
     _, batch, channels, height, width = input_shape
     plane = row // span[0]
-    h = row - plane * span[0] - offset[0]
-    if h < 0 or h >= height:
+    h = row - plane * span[0]
+    if h - offset[0] < 0 or h - offset[0] >= height:
         return
     gb = plane // channels
     c = plane - gb * channels
     g = gb // batch
     b = gb - g * batch
-    source = g * input_strides[0] + b * input_strides[1] + c * input_strides[2]
-    source += h * input_strides[3] - offset[1] * input_strides[4]
+    at = g * input_strides[0] + b * input_strides[1] + c * input_strides[2]
+    at += (h - offset[0]) * input_strides[3] - offset[1] * input_strides[4]
+    to = g * grid[0] + b * grid[1] + c * grid[2] + (h % stride[0]) * grid[3]
+    to += (h // stride[0]) * grid[5]
     for i in range(max(0, offset[1]), min(span[1], width + offset[1])):
-        padded[row * span[1] + i] = input[source + i * input_strides[4]]
+        source[to + (i % stride[1]) * grid[4] + i // stride[1]] = input[at + i * input_strides[4]]
 
 
 _pack_rows_jit = njit(inline="always", cache=True)(_pack_rows)
@@ -747,11 +766,17 @@ _pack_row_panel_jit = njit(inline="always", cache=True)(_pack_row_panel)
 
 
 def _rows_in_place(
-    input_shape: Shape, input_strides: Strides, span: tuple[int, int], offset: tuple[int, int]
+    input_shape: Shape,
+    input_strides: Strides,
+    stride: tuple[int, int],
+    span: tuple[int, int],
+    offset: tuple[int, int],
 ) -> bool:
     """Whether :func:`tensor_conv_rows` reads ``input`` itself: rows of adjacent numbers, no zeros needed."""
     return (
-        input_strides[4] == 1
+        stride[0] == 1
+        and stride[1] == 1
+        and input_strides[4] == 1
         and offset[0] == 0
         and offset[1] == 0
         and span[0] <= input_shape[3]
@@ -762,10 +787,13 @@ def _rows_in_place(
 _rows_in_place_jit = njit(cache=True)(_rows_in_place)
 
 
-def _row_steps(weight_shape: Shape, grid: Strides, dilation: tuple[int, int]) -> Index:
-    """Where filter number ``k = (c, kh, kw)`` meets the input, from a window's first number.
+def _row_steps(
+    weight_shape: Shape, grid: Index, stride: tuple[int, int], dilation: tuple[int, int]
+) -> Index:
+    """Where filter number ``k = (c, kh, kw)`` meets the source, from a window's first number.
 
-    ``grid`` holds the strides of the rows read (group, image, channel, row, 1).
+    Tap ``(kh, kw)`` reads phase ``(kh * d_h % s_h, kw * d_w % s_w)``,
+    ``kh * d_h // s_h`` rows and ``kw * d_w // s_w`` columns on.
     """
     channels, kernel_height, kernel_width = weight_shape[2], weight_shape[3], weight_shape[4]
     steps = np.empty(channels * kernel_height * kernel_width, np.int64)
@@ -773,7 +801,11 @@ def _row_steps(weight_shape: Shape, grid: Strides, dilation: tuple[int, int]) ->
         for kh in range(kernel_height):
             for kw in range(kernel_width):
                 k = (c * kernel_height + kh) * kernel_width + kw
-                steps[k] = c * grid[2] + kh * dilation[0] * grid[3] + kw * dilation[1]
+                down, across = kh * dilation[0], kw * dilation[1]
+                steps[k] = (
+                    c * grid[2] + (down % stride[0]) * grid[3] + (across % stride[1]) * grid[4]
+                )
+                steps[k] += (down // stride[0]) * grid[5] + across // stride[1]
     return steps
 
 
@@ -846,28 +878,36 @@ def _tensor_conv_rows(
     offset: tuple[int, int],
     flip: bool,
 ) -> None:
-    """:func:`tensor_conv` for channels-first rows (see :func:`_rows_fit`), vectors along the width.
+    """:func:`tensor_conv` for outputs in channels-first rows (see :func:`_rows_fit`), vectors along them.
 
-    The input is read where it is when it needs no zeros, else from a
-    channels-first copy with its zeros (a copy of whole rows, unlike the
-    channels-last one). Jobs are a block of 6 output channels over a piece
+    The input is read where it is when it is stored so and needs no zeros
+    nor stride; else it is copied, with its zeros, into its phases
+    (:func:`_pack_rows`), so that every tap of a strided convolution reads
+    adjacent numbers too. Jobs are a block of 6 output channels over a piece
     of the output's rows, each packing its own panel.
     """
     groups, batch, out_channels, out_height, out_width = out_shape
     channels, kernel_height, kernel_width = weight_shape[2], weight_shape[3], weight_shape[4]
     span = (
         (out_height - 1) * stride[0] + (kernel_height - 1) * dilation[0] + 1,
-        (out_width - 1) + (kernel_width - 1) * dilation[1] + 1,
+        (out_width - 1) * stride[1] + (kernel_width - 1) * dilation[1] + 1,
     )
+    # The source's strides: group, image, channel, row phase, column phase, row.
     source = input
-    grid = input_strides
-    if not _rows_in_place_jit(input_shape, input_strides, span, offset):
-        source = np.zeros(groups * batch * channels * span[0] * span[1], input.dtype)
+    grid = np.array([input_strides[0], input_strides[1], input_strides[2], 0, 0, input_strides[3]])
+    if not _rows_in_place_jit(input_shape, input_strides, stride, span, offset):
+        rows, columns = -(-span[0] // stride[0]), -(-span[1] // stride[1])
+        phase = rows * columns
+        plane = stride[0] * stride[1] * phase
+        grid = np.array(
+            [batch * channels * plane, channels * plane, plane, stride[1] * phase, phase, columns]
+        )
+        source = np.zeros(groups * grid[0], input.dtype)
         for row in prange(groups * batch * channels * span[0]):
-            _pack_rows_jit(source, row, input, input_shape, input_strides, span, offset)
-        plane = span[0] * span[1]
-        grid = np.array([batch * channels * plane, channels * plane, plane, span[1], 1])
-    steps = _row_steps_jit(weight_shape, grid, dilation)
+            _pack_rows_jit(
+                source, row, input, input_shape, input_strides, grid, stride, span, offset
+            )
+    steps = _row_steps_jit(weight_shape, grid, stride, dilation)
     n = simd.lanes(out)
     blocks = (out_channels + ROW_BLOCK - 1) // ROW_BLOCK
     rows = batch * out_height
@@ -883,7 +923,7 @@ def _tensor_conv_rows(
         for r in range(piece * rows // pieces, (piece + 1) * rows // pieces):
             b = r // out_height
             y = r - b * out_height
-            base = g * grid[0] + b * grid[1] + y * stride[0] * grid[3]
+            base = g * grid[0] + b * grid[1] + y * grid[5]
             at = g * out_strides[0] + b * out_strides[1] + y * out_strides[3]
             at += o0 * out_strides[2]
             for x0 in range(0, out_width, 2 * n):
@@ -914,14 +954,16 @@ def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> 
     # Multiply-adds (every output element sums in_channels x kernel-size products),
     # counted as an eighth of an element-wise operation each: they run 4 to a vector
     # instruction, fused, so a second thread pays off only from about 1M of them.
-    work = out.size * input.shape[2] * weight.shape[3] * weight.shape[4] // 8
+    filter_size = input.shape[2] * weight.shape[3] * weight.shape[4]
+    work = out.size * filter_size // 8
     out_args = out.kernel_args()
-    lanes = simd.lanes(out_args[0])
-    fits = _rows_fit(out_args[1], out_args[2], input.shape[2], geometry.stride, lanes)
+    fits = input.shape[2] > 1 and _rows_fit(
+        out_args[1], out_args[2], filter_size, simd.lanes(out_args[0])
+    )
     launch(
         tensor_conv_rows if fits else tensor_conv,
         work,
-        *out.kernel_args(),
+        *out_args,
         *input.kernel_args(),
         *weight.kernel_args(),
         *geometry,
