@@ -529,7 +529,7 @@ def _row_job(
     ``job`` numbers ``(g, b, block of channels, run)``, the rows of image
     ``(g, b)`` cut into ``runs`` runs. With one input channel (a depthwise
     convolution, or an image's first layer) a tap is a few numbers and the dot
-    products of :func:`_quad_sums` would be almost all overhead. Here each
+    products of :func:`_narrow_job` would be almost all overhead. Here each
     weight number is instead multiplied into a whole output row at once, the
     row a vector loop over ``x`` (MobileNet's depthwise 3 x 3 on 56 x 56 maps:
     2.7x faster, 2-core AMD EPYC). With a stride the input's cells are first
