@@ -292,3 +292,38 @@ def test_laid_out_input_and_filters_are_read_in_place(
         tensor_conv(out_storage, shape, out_strides, *input_args, *weight_args, *geometry)
         got = out_storage.reshape(out_shape)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_no_parallel_kernel_builds_two_arrays_from_lists() -> None:
+    # Numba's parfor pass inlines each `np.array([...])` of a parallel kernel under
+    # one name: with two in one kernel, compiling it could fail ("key already in
+    # dictionary: '$np_typ_var.1'"), in some processes only (a Jupyter kernel of the
+    # book's build, not the tests). Helpers compiled without `parallel` build them.
+    import ast
+    from pathlib import Path
+
+    import minitorch
+
+    package = Path(minitorch.__file__).parent
+    offenders = []
+    for name in ("fast_conv.py", "fast_ops.py", "fast_train.py"):
+        tree = ast.parse((package / name).read_text())
+        functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+        for node in tree.body:
+            call = node.value if isinstance(node, ast.Assign) else None
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Call)):
+                continue
+            parallel = any(k.arg == "parallel" for k in call.func.keywords)
+            source = call.args[0].id if call.args and isinstance(call.args[0], ast.Name) else ""
+            if parallel and source in functions:
+                literals = [
+                    inner.lineno
+                    for inner in ast.walk(functions[source])
+                    if isinstance(inner, ast.Call)
+                    and ast.unparse(inner.func) == "np.array"
+                    and inner.args
+                    and isinstance(inner.args[0], ast.List)
+                ]
+                if len(literals) > 1:
+                    offenders.append(f"{name}: {source}, lines {literals}")
+    assert not offenders, offenders

@@ -787,6 +787,37 @@ def _rows_in_place(
 _rows_in_place_jit = njit(cache=True)(_rows_in_place)
 
 
+def _rows_grid(
+    input_shape: Shape,
+    input_strides: Strides,
+    stride: tuple[int, int],
+    span: tuple[int, int],
+    in_place: bool,
+) -> Index:
+    """The strides of the rows :func:`tensor_conv_rows` reads: the input's, or its phases' copy.
+
+    In order: group, image, channel, row phase, column phase, row (a column
+    is 1). The copy holds each channel's ``s_h * s_w`` phases, each
+    ``ceil(span_h / s_h)`` rows of ``ceil(span_w / s_w)`` numbers.
+    """
+    grid = np.zeros(6, np.int64)
+    if in_place:
+        grid[0], grid[1], grid[2] = input_strides[0], input_strides[1], input_strides[2]
+        grid[5] = input_strides[3]
+        return grid
+    columns = -(-span[1] // stride[1])
+    grid[5] = columns
+    grid[4] = -(-span[0] // stride[0]) * columns
+    grid[3] = stride[1] * grid[4]
+    grid[2] = stride[0] * grid[3]
+    grid[1] = input_shape[2] * grid[2]
+    grid[0] = input_shape[1] * grid[1]
+    return grid
+
+
+_rows_grid_jit = njit(cache=True)(_rows_grid)
+
+
 def _row_steps(
     weight_shape: Shape, grid: Index, stride: tuple[int, int], dilation: tuple[int, int]
 ) -> Index:
@@ -892,16 +923,10 @@ def _tensor_conv_rows(
         (out_height - 1) * stride[0] + (kernel_height - 1) * dilation[0] + 1,
         (out_width - 1) * stride[1] + (kernel_width - 1) * dilation[1] + 1,
     )
-    # The source's strides: group, image, channel, row phase, column phase, row.
+    in_place = _rows_in_place_jit(input_shape, input_strides, stride, span, offset)
+    grid = _rows_grid_jit(input_shape, input_strides, stride, span, in_place)
     source = input
-    grid = np.array([input_strides[0], input_strides[1], input_strides[2], 0, 0, input_strides[3]])
-    if not _rows_in_place_jit(input_shape, input_strides, stride, span, offset):
-        rows, columns = -(-span[0] // stride[0]), -(-span[1] // stride[1])
-        phase = rows * columns
-        plane = stride[0] * stride[1] * phase
-        grid = np.array(
-            [batch * channels * plane, channels * plane, plane, stride[1] * phase, phase, columns]
-        )
+    if not in_place:
         source = np.zeros(groups * grid[0], input.dtype)
         for row in prange(groups * batch * channels * span[0]):
             _pack_rows_jit(
