@@ -104,6 +104,19 @@ RUN = 8 * WINDOWS
 ROW_CHANNELS = 16
 
 
+def _span(
+    out_shape: Shape, weight_shape: Shape, stride: tuple[int, int], dilation: tuple[int, int]
+) -> tuple[int, int]:
+    """Rows and columns of the (padded) input that the output's windows cover."""
+    return (
+        (out_shape[3] - 1) * stride[0] + (weight_shape[3] - 1) * dilation[0] + 1,
+        (out_shape[4] - 1) * stride[1] + (weight_shape[4] - 1) * dilation[1] + 1,
+    )
+
+
+_span_jit = njit(cache=True)(_span)
+
+
 def _pack_row(
     padded: Storage,
     row: int,
@@ -296,8 +309,7 @@ _flat_filters_jit = njit(cache=True)(_flat_filters)
 
 
 def _micro_block(
-    panels: Storage,
-    panel: int,
+    panel: Storage,
     shape: tuple[int, int],
     offsets: Index,
     padded: Storage,
@@ -306,17 +318,17 @@ def _micro_block(
 ) -> None:
     """The sums of 6 windows by one block of output channels, 12 vectors: ``sums[p * width + lane]``.
 
-    Window ``p`` starts at ``padded[starts[p]]``, the block's panel at
-    ``panels[panel]``; every filter has ``shape = (taps, length)``. Each step
+    Window ``p`` starts at ``padded[starts[p]]``; ``panel`` holds the block's
+    filters (:func:`_pack_panel`), each of ``shape = (taps, length)``. Each step
     of the inner loop loads two vectors of weights (one number of every
     filter) and multiplies each by one input number of each window: an outer
     product, 12 fused multiply-adds for 8 loads, every sum in a register
     until the end (see :mod:`minitorch.simd`).
     """
-    n = simd.lanes(panels)
+    n = simd.lanes(panel)
     a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = a4 = b4 = a5 = b5 = simd.zeros(sums)
     taps, length = shape
-    w = panel
+    w = 0
     for tap in range(taps):
         s0 = starts[0] + offsets[tap]
         s1 = starts[1] + offsets[tap]
@@ -325,8 +337,8 @@ def _micro_block(
         s4 = starts[4] + offsets[tap]
         s5 = starts[5] + offsets[tap]
         for j in range(length):
-            wa = simd.load(panels, w)
-            wb = simd.load(panels, w + n)
+            wa = simd.load(panel, w)
+            wb = simd.load(panel, w + n)
             w += 2 * n
             x = simd.splat(padded, s0 + j)
             a0 = simd.fma(x, wa, a0)
@@ -469,16 +481,17 @@ def _panel_job(
     places: Index,
     offsets: Index,
     count: int,
+    sums: Storage,
 ) -> None:
     """Output channels ``o0 ..`` (the width of ``panel``) at ``count`` positions of ``places``.
 
-    ``block = (g, o0, O)``; every filter has ``shape = (taps, length)``.
+    ``block = (g, o0, O)``; every filter has ``shape = (taps, length)``. ``sums``
+    holds a micro-block's results (``WINDOWS`` times the panel's width).
     """
     _, o0, out_channels = block
     width = 2 * simd.lanes(panel)
-    sums = np.empty(WINDOWS * width, out.dtype)
     for m in range((count + WINDOWS - 1) // WINDOWS):
-        _micro_block_jit(panel, 0, shape, offsets, padded, places[WINDOWS * m :, 0], sums)
+        _micro_block_jit(panel, shape, offsets, padded, places[WINDOWS * m :, 0], sums)
         for p in range(min(WINDOWS, count - WINDOWS * m)):
             at = places[WINDOWS * m + p, 1]
             for lane in range(min(width, out_channels - o0)):
@@ -600,10 +613,7 @@ def _tensor_conv(
     """
     groups, batch, out_channels, out_height, out_width = out_shape
     channels = input_shape[2]
-    span = (
-        (out_height - 1) * stride[0] + (weight_shape[3] - 1) * dilation[0] + 1,
-        (out_width - 1) * stride[1] + (weight_shape[4] - 1) * dilation[1] + 1,
-    )
+    span = _span_jit(out_shape, weight_shape, stride, dilation)
     padded = input
     grid = (input_strides[0], input_strides[1], input_strides[3], input_strides[4])
     if not _input_in_place_jit(input_shape, input_strides, span, offset):
@@ -627,6 +637,7 @@ def _tensor_conv(
             block = job // pieces
             panel = np.empty(shape[0] * shape[1] * width, weight.dtype)
             _pack_panel_jit(panel, 0, block, weight, weight_shape, weight_strides, flip, width)
+            sums = np.empty(WINDOWS * width, out.dtype)
             g = block // blocks
             ranks = (g, (block - g * blocks) * width, out_channels)
             piece = job - block * pieces
@@ -634,7 +645,7 @@ def _tensor_conv(
                 count = min(RUN, positions - run * RUN)
                 places = _places_jit(run * RUN, count, g, out_shape, out_strides, grid, stride)
                 _panel_job_jit(
-                    out, out_strides, panel, shape, ranks, padded, places, offsets, count
+                    out, out_strides, panel, shape, ranks, padded, places, offsets, count, sums
                 )
         return
     filters, filter_at = _flat_filters_jit(weight, weight_shape, weight_strides, flip)
@@ -918,11 +929,8 @@ def _tensor_conv_rows(
     of the output's rows, each packing its own panel.
     """
     groups, batch, out_channels, out_height, out_width = out_shape
-    channels, kernel_height, kernel_width = weight_shape[2], weight_shape[3], weight_shape[4]
-    span = (
-        (out_height - 1) * stride[0] + (kernel_height - 1) * dilation[0] + 1,
-        (out_width - 1) * stride[1] + (kernel_width - 1) * dilation[1] + 1,
-    )
+    channels = weight_shape[2]
+    span = _span_jit(out_shape, weight_shape, stride, dilation)
     in_place = _rows_in_place_jit(input_shape, input_strides, stride, span, offset)
     grid = _rows_grid_jit(input_shape, input_strides, stride, span, in_place)
     source = input
