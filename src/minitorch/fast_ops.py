@@ -466,6 +466,20 @@ def _row_span(out_shape: Shape, dim: int, steps: Strides) -> tuple[int, int]:
     return first, width
 
 
+def _adjacent_along(steps: Strides, dim: int) -> bool:
+    """Whether some operand's numbers along ``dim`` lie side by side (or all are one number).
+
+    >>> _adjacent_along(np.array([[8, 1], [1, 8], [1, 8]]), 0)
+    True
+    >>> _adjacent_along(np.array([[8, 9], [9, 8], [9, 8]]), 1)
+    False
+    """
+    for k in range(len(steps)):
+        if abs(steps[k, dim]) <= 1:
+            return True
+    return False
+
+
 def _choose_rows(out_shape: Shape, steps: Strides) -> tuple[int, int, int, Shape]:
     """How map and zip cut ``out`` into rows: ``(dim, width, tick, counting)``.
 
@@ -473,7 +487,11 @@ def _choose_rows(out_shape: Shape, steps: Strides) -> tuple[int, int, int, Shape
     size > 1, merged by :func:`_row_span`. Where those rows would be shorter
     than ``SHORT_ROW`` and another dimension is longer, rows run along that
     one instead: a ``[2, 512, 1599]`` tensor permuted to ``[512, 1599, 2]``
-    copied as rows of 2 took 155 ms, as rows of 1599 12 ms. ``counting`` is
+    copied as rows of 2 took 155 ms, as rows of 1599 12 ms. A dimension
+    along which some operand's numbers lie side by side comes first, however
+    long the others: a ``[64, 8, 32, 32]`` gradient copied batch-last ran
+    along its 64 channels, every number in another cache line, in 5.7 ms, and
+    along its columns in 0.9 ms (2-core AMD EPYC). ``counting`` is
     ``out``'s shape with the row's dimensions set to 1: the rows are its
     indices, and :func:`_next_row` ticks its dimensions before ``tick``.
 
@@ -482,7 +500,18 @@ def _choose_rows(out_shape: Shape, steps: Strides) -> tuple[int, int, int, Shape
     ...                        shape, np.array([1599, 1, 818688]))
     >>> dim, width, tick, counting = _choose_rows(shape, steps)
     >>> dim, width, tick, counting.tolist()
-    (1, 1599, 3, [512, 1, 2])
+    (1, 818688, 3, [1, 1, 2])
+
+    (Its first two dimensions merge into the row: two rows of 512 x 1599.) The
+    batch-last copy above reads its input in order, a row per image (channels,
+    rows and columns merge), where rows along the 64 channels read a line a number:
+
+    >>> shape, strides = np.array([64, 32, 32, 8]), np.array([8192, 256, 8, 1])
+    >>> steps = _operand_steps(shape, strides, shape, np.array([1024, 32, 1, 65536]),
+    ...                        shape, np.array([1024, 32, 1, 65536]))
+    >>> dim, width, tick, counting = _choose_rows(shape, steps)
+    >>> dim, width, tick, counting.tolist()
+    (2, 65536, 4, [1, 1, 1, 8])
     """
     counting = out_shape.copy()
     dim = _row_dim_jit(out_shape, -1)
@@ -491,12 +520,16 @@ def _choose_rows(out_shape: Shape, steps: Strides) -> tuple[int, int, int, Shape
     first, width = _row_span_jit(out_shape, dim, steps)
     tick = first
     if width < SHORT_ROW:
-        longest = dim
+        best, adjacent = (dim, first, width), _adjacent_along_jit(steps, dim)
         for d in range(len(out_shape)):
-            if out_shape[d] > out_shape[longest]:
-                longest = d
-        if out_shape[longest] > width:
-            dim, first, width, tick = longest, longest, int(out_shape[longest]), len(out_shape)
+            along = _adjacent_along_jit(steps, d)
+            if out_shape[d] > 1 and along >= adjacent:
+                start, length = _row_span_jit(out_shape, d, steps)
+                if along > adjacent or length > best[2]:
+                    best, adjacent = (d, start, length), along
+        if best[0] != dim:
+            dim, first, width = best
+            tick = len(out_shape)
     for d in range(first, dim + 1):
         counting[d] = 1
     return dim, width, tick, counting
@@ -608,6 +641,7 @@ _step_along_jit = njit()(_step_along)
 _row_dim_jit = njit()(_row_dim)
 _operand_steps_jit = njit()(_operand_steps)
 _row_span_jit = njit()(_row_span)
+_adjacent_along_jit = njit()(_adjacent_along)
 _choose_rows_jit = njit()(_choose_rows)
 _row_start_jit = njit()(_row_start)
 _next_row_jit = njit()(_next_row)
