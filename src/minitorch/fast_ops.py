@@ -132,6 +132,10 @@ ROW_SEGMENT = 16384
 # Rows shorter than this are run along a longer dimension when there is one
 # (see _choose_rows).
 SHORT_ROW = 16
+# A map whose rows write scattered numbers takes this many rows a job, this many
+# numbers of each (see _tensor_map).
+TILE_ROWS = 8
+TILE_SEGMENT = 256
 # Outputs a reduction job folds: 256 contiguous outputs make an inner loop long
 # enough to vectorise (measured on a sum over the first dim of 1000 x 1000:
 # 256 fastest, 128 1.2x and 32 1.4x slower), and four jobs still share two cores.
@@ -636,6 +640,24 @@ def _scatter_row(row: Storage, storage: Storage, start: int, step: int) -> None:
         storage[start + j * step] = row[j]
 
 
+def _scatter_rows(
+    rows: Storage, starts: Index, count: int, width: int, storage: Storage, step: int
+) -> None:
+    """Write ``rows[r, j]`` to ``storage[starts[r] + j * step]`` for the first ``count`` rows.
+
+    Column by column: where the rows' starts are adjacent (a transposing copy)
+    each column is written as one run, whole cache lines at a time.
+
+    >>> storage = np.zeros(6)
+    >>> _scatter_rows(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0, 1]), 2, 2, storage, 3)
+    >>> storage.tolist()
+    [1.0, 3.0, 0.0, 2.0, 4.0, 0.0]
+    """
+    for j in range(width):
+        for r in range(count):
+            storage[starts[r] + j * step] = rows[r, j]
+
+
 _size_jit = njit()(_size)
 _step_along_jit = njit()(_step_along)
 _row_dim_jit = njit()(_row_dim)
@@ -648,6 +670,7 @@ _next_row_jit = njit()(_next_row)
 _aligned_jit = njit()(_aligned)
 _contiguous_row_jit = njit()(_contiguous_row)
 _scatter_row_jit = njit()(_scatter_row)
+_scatter_rows_jit = njit()(_scatter_rows)
 
 
 def _tensor_map(
@@ -679,33 +702,43 @@ def _tensor_map(
     # The input is both "operands" a and b of the walk over rows.
     steps = _operand_steps_jit(out_shape, out_strides, in_shape, in_strides, in_shape, in_strides)
     dim, width, tick, counting = _choose_rows_jit(out_shape, steps)
-    segment = min(width, ROW_SEGMENT)
-    segments = (width + segment - 1) // segment if segment > 0 else 0
-    jobs = size // width * segments if width > 0 else 0
     out_step = steps[0, dim] if dim >= 0 else 0
     in_step = steps[1, dim] if dim >= 0 else 0
+    # Scattered writes (a transposing copy) take TILE_ROWS rows a job, a short segment
+    # of each, written column by column (:func:`_scatter_rows`): the rows' numbers
+    # of one column are adjacent, whole cache lines (a [2, 512, 1599] gradient copied
+    # channels-last: 7.5 -> 4.9 ms, 2-core AMD EPYC).
+    tile = TILE_ROWS if out_step != 1 else 1
+    segment = min(width, ROW_SEGMENT if tile == 1 else TILE_SEGMENT)
+    segments = (width + segment - 1) // segment if segment > 0 else 0
+    rows = size // width if width > 0 else 0
+    jobs = (rows + tile - 1) // tile * segments
     pieces = min(jobs, MAX_PIECES)
     for piece in prange(pieces):
         index = np.empty(MAX_DIMS, np.int64)
         positions = np.empty(3, np.int64)  # of the current row's start in out, in, in
         in_buffer = np.empty(segment, in_storage.dtype)
-        out_buffer = np.empty(segment, out.dtype)
+        out_rows = np.empty((tile, segment), out.dtype)
+        out_at = np.empty(tile, np.int64)
         start = piece * jobs // pieces
         for job in range(start, (piece + 1) * jobs // pieces):
             first = (job % segments) * segment
             count = min(segment, width - first)
-            if job == start:
-                _row_start_jit(job // segments, counting, steps, index, positions)
-            elif first == 0:
-                _next_row_jit(index, counting, tick, steps, positions)
-            o = positions[0] + first * out_step
-            in_row = _contiguous_row_jit(
-                in_storage, positions[1] + first * in_step, in_step, count, in_buffer
-            )
-            out_row = out[o : o + count] if out_step == 1 else out_buffer[:count]
-            map_row_by_op(op, out_row, in_row)
+            top = job // segments * tile
+            for row in range(top, min(top + tile, rows)):
+                if tile > 1 or job == start:
+                    _row_start_jit(row, counting, steps, index, positions)
+                elif first == 0:
+                    _next_row_jit(index, counting, tick, steps, positions)
+                o = positions[0] + first * out_step
+                in_row = _contiguous_row_jit(
+                    in_storage, positions[1] + first * in_step, in_step, count, in_buffer
+                )
+                out_row = out[o : o + count] if out_step == 1 else out_rows[row - top, :count]
+                map_row_by_op(op, out_row, in_row)
+                out_at[row - top] = o
             if out_step != 1:
-                _scatter_row_jit(out_row, out, o, out_step)
+                _scatter_rows_jit(out_rows, out_at, min(tile, rows - top), count, out, out_step)
 
 
 def _tensor_zip(
