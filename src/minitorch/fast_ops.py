@@ -478,10 +478,11 @@ def _adjacent_along(steps: Strides, dim: int) -> bool:
     >>> _adjacent_along(np.array([[8, 9], [9, 8], [9, 8]]), 1)
     False
     """
+    adjacent = False
     for k in range(len(steps)):
         if abs(steps[k, dim]) <= 1:
-            return True
-    return False
+            adjacent = True
+    return adjacent
 
 
 def _choose_rows(out_shape: Shape, steps: Strides) -> tuple[int, int, int, Shape]:
