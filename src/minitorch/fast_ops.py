@@ -132,10 +132,12 @@ ROW_SEGMENT = 16384
 # Rows shorter than this are run along a longer dimension when there is one
 # (see _choose_rows).
 SHORT_ROW = 16
-# A map whose rows write scattered numbers takes this many rows a job, this many
-# numbers of each (see _tensor_map).
+# A map whose rows write scattered numbers beside the next rows' takes up to this many
+# rows a job, this many numbers of each (see _tensor_map).
 TILE_ROWS = 8
 TILE_SEGMENT = 256
+# Bytes of a cache line.
+LINE = 64
 # Outputs a reduction job folds: 256 contiguous outputs make an inner loop long
 # enough to vectorise (measured on a sum over the first dim of 1000 x 1000:
 # 256 fastest, 128 1.2x and 32 1.4x slower), and four jobs still share two cores.
@@ -659,6 +661,24 @@ def _scatter_rows(
             storage[starts[r] + j * step] = rows[r, j]
 
 
+def _tile_rows(counting: Shape, tick: int, steps: Strides) -> int:
+    """How many consecutive rows start at adjacent places of ``out``: at most ``TILE_ROWS``, else 1.
+
+    The rows that :func:`_next_row` steps through first run along the last
+    dimension of ``counting`` before ``tick`` that has more than one index;
+    when ``out``'s step along it is 1, consecutive rows start side by side.
+
+    >>> _tile_rows(np.array([2, 6, 1]), 3, np.array([[100, 1, 6], [1, 1, 1], [1, 1, 1]]))
+    6
+    >>> _tile_rows(np.array([2, 6, 1]), 3, np.array([[100, 2, 6], [1, 1, 1], [1, 1, 1]]))
+    1
+    """
+    for d in range(tick - 1, -1, -1):
+        if counting[d] > 1:
+            return min(TILE_ROWS, int(counting[d])) if steps[0, d] == 1 else 1
+    return 1
+
+
 _size_jit = njit()(_size)
 _step_along_jit = njit()(_step_along)
 _row_dim_jit = njit()(_row_dim)
@@ -672,6 +692,7 @@ _aligned_jit = njit()(_aligned)
 _contiguous_row_jit = njit()(_contiguous_row)
 _scatter_row_jit = njit()(_scatter_row)
 _scatter_rows_jit = njit()(_scatter_rows)
+_tile_rows_jit = njit()(_tile_rows)
 
 
 def _tensor_map(
@@ -705,11 +726,13 @@ def _tensor_map(
     dim, width, tick, counting = _choose_rows_jit(out_shape, steps)
     out_step = steps[0, dim] if dim >= 0 else 0
     in_step = steps[1, dim] if dim >= 0 else 0
-    # Scattered writes (a transposing copy) take TILE_ROWS rows a job, a short segment
-    # of each, written column by column (:func:`_scatter_rows`): the rows' numbers
-    # of one column are adjacent, whole cache lines (a [2, 512, 1599] gradient copied
-    # channels-last: 7.5 -> 4.9 ms, 2-core AMD EPYC).
-    tile = TILE_ROWS if out_step != 1 else 1
+    # Writes a cache line or more apart, where the next rows start beside them (a
+    # transposing copy), take up to TILE_ROWS rows a job, a short segment of each,
+    # written column by column (:func:`_scatter_rows`): the rows' numbers of one column
+    # are adjacent, whole lines (a [2, 512, 1599] gradient copied channels-last: 7.5 ->
+    # 4.9 ms, 2-core AMD EPYC). Nearer writes already fill each line a row at a time:
+    # tiles made a [128, 6, 28, 28] copy to channels-last 2x slower.
+    tile = _tile_rows_jit(counting, tick, steps) if abs(out_step) * out.itemsize >= LINE else 1
     segment = min(width, ROW_SEGMENT if tile == 1 else TILE_SEGMENT)
     segments = (width + segment - 1) // segment if segment > 0 else 0
     rows = size // width if width > 0 else 0
@@ -738,7 +761,9 @@ def _tensor_map(
                 out_row = out[o : o + count] if out_step == 1 else out_rows[row - top, :count]
                 map_row_by_op(op, out_row, in_row)
                 out_at[row - top] = o
-            if out_step != 1:
+                if out_step != 1 and tile == 1:
+                    _scatter_row_jit(out_row, out, o, out_step)
+            if tile > 1:
                 _scatter_rows_jit(out_rows, out_at, min(tile, rows - top), count, out, out_step)
 
 
