@@ -185,10 +185,11 @@ def test_packing_of_wide_channels_first_tensors() -> None:
 
 @pytest.mark.parametrize("out_channels", [1, 3, 4, 6, 9, 17])
 def test_every_remainder_of_the_register_blocks(out_channels: int) -> None:
-    # 1 to 9 positions and 48 to 54: fewer than a run (one filter's dot products with
-    # 4 windows at a time, each remainder of 4), then each remainder of a micro-block
-    # of 6 windows; 1 to 3 channels take the dot products too, 4 to 17 fill blocks of
-    # 8 partly and wholly.
+    # 1 to 9 positions and 48 to 54: fewer than a run (dot products: one filter with 4
+    # windows for 1 channel, else 3 filters with 3 windows, every remainder of 3
+    # windows and of 3 channels), then each remainder of a micro-block of 6 windows;
+    # 1 to 3 channels take the dot products at every count, 4 to 17 fill blocks of 8
+    # partly and wholly.
     rng = np.random.default_rng(out_channels)
     geometry = ConvGeometry((1, 1), (1, 1), (0, 0), False)
     for positions in [*range(1, 10), *range(48, 55)]:
