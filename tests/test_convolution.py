@@ -63,6 +63,22 @@ def test_bias_is_added_per_output_channel() -> None:
     assert out.to_numpy()[1, :, 0].tolist() == [3.0, 12.0, 102.0]
 
 
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_a_strided_bias_and_its_gradient(name: str) -> None:
+    # Every other number of a storage: the bias is added where it is, not copied first.
+    backend = BACKENDS[name]
+    storage = np.arange(1.0, 7.0)
+    bias = minitorch.Tensor(minitorch.TensorData(storage, (3,), (2,)), backend=backend)
+    bias.requires_grad_()
+    x = minitorch.ones((2, 1, 4), backend=backend)
+    out = conv1d(x, minitorch.ones((3, 1, 2), backend=backend), bias)
+    np.testing.assert_array_equal(out.to_numpy()[:, :, 0], [[3.0, 5.0, 7.0]] * 2)
+    seeds = np.arange(18.0).reshape(2, 3, 3)
+    out.backward(minitorch.tensor(seeds, backend=backend))
+    assert bias.grad is not None
+    np.testing.assert_array_equal(bias.grad.to_numpy(), seeds.sum(axis=(0, 2)))
+
+
 def test_chapter_backward_example_three_cells() -> None:
     # input[2] feeds output[0], output[1] and output[2], through weight[2], [1] and [0].
     w0, w1, w2 = 5.0, 2.0, 3.0

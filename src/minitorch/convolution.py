@@ -267,13 +267,14 @@ def _convolution(
     out = ConvNd.apply(
         batched,
         weight,
+        *(() if bias is None else (bias,)),
         stride=strides,
         padding=before,
         dilation=dilations,
         groups=groups,
         out_size=out_size,
     )
-    return _finish(out, bias, input.dims == dims + 1)
+    return out.view(*out.shape[1:]) if input.dims == dims + 1 else out
 
 
 def _transposed(
@@ -329,13 +330,14 @@ def _transposed(
     out = ConvTransposeNd.apply(
         batched,
         weight,
+        *(() if bias is None else (bias,)),
         stride=strides,
         padding=pads,
         dilation=dilations,
         groups=groups,
         out_size=out_size,
     )
-    return _finish(out, bias, input.dims == dims + 1)
+    return out.view(*out.shape[1:]) if input.dims == dims + 1 else out
 
 
 def _check_tensors(
@@ -455,12 +457,3 @@ def _padding(
         return tuple((pads[2 * i], pads[2 * i + 1]) for i in range(dims))
     sizes = int_per_dim(op, "padding", padding, dims, minimum=0)
     return tuple((p, p) for p in sizes)
-
-
-def _finish(out: Tensor, bias: Tensor | None, unbatched: bool) -> Tensor:
-    """Add the bias to every position of its channel; drop the batch the caller did not give."""
-    if bias is not None:
-        out = out + bias.contiguous().view(bias.shape[0], *(1,) * (out.dims - 2))
-    if unbatched:
-        out = out.view(*out.shape[1:])
-    return out
