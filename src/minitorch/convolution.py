@@ -404,16 +404,17 @@ def int_per_dim(op: str, name: str, value: object, dims: int, minimum: int) -> t
     is a mistake, not a stride of 1.
     """
     values = (value,) * dims if isinstance(value, int | np.integer) else value
-    wrong = ArgumentError(
-        f"{op}: {name} must be an int or {dims} int(s), one per spatial dimension, got {value!r}"
-    )
-    if not isinstance(values, Sequence) or isinstance(values, str) or len(values) != dims:
-        raise wrong
-    ints = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | np.integer):
-            raise wrong
-        ints.append(int(v))
+    if (
+        not isinstance(values, Sequence)
+        or isinstance(values, str)
+        or len(values) != dims
+        or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values)
+    ):
+        raise ArgumentError(
+            f"{op}: {name} must be an int or {dims} int(s), one per spatial dimension, "
+            f"got {value!r}"
+        )
+    ints = [int(v) for v in values]
     if min(ints) < minimum:
         rule = "positive" if minimum == 1 else "non-negative"
         raise ArgumentError(f"{op}: {name} must be {rule}, got {value!r}")

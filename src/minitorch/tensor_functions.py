@@ -621,7 +621,9 @@ def _spatial_slice(
         shape[d] = max(0, -(-(shape[d] - start) // step)) if counts is None else counts[i]
         strides[d] *= step
     storage = t._tensor._storage
-    return t._new(TensorData(storage[offset:] if 0 not in shape else storage, shape, strides))
+    if 0 not in shape:
+        storage = storage[offset:]
+    return t._new(TensorData.view_of(storage, tuple(shape), tuple(strides), t._tensor.version))
 
 
 def _pair(values: tuple[int, ...], fill: int) -> tuple[int, int]:
@@ -656,7 +658,9 @@ def _split_first(t: Tensor, groups: int) -> Tensor:
 
 def _swap12(t: Tensor) -> Tensor:
     """Exchange dimensions 1 and 2 of a 5-D view (no copy, no graph)."""
-    return t._new(t._tensor.permute(0, 2, 1, 3, 4))
+    (g, a, b, h, w), (sg, sa, sb, sh, sw) = t.shape, t.strides
+    storage, version = t._tensor._storage, t._tensor.version
+    return t._new(TensorData.view_of(storage, (g, b, a, h, w), (sg, sb, sa, sh, sw), version))
 
 
 # d avg_pool(a) = d / (cells of its window) sent to every cell of that window, added
