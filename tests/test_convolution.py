@@ -1,5 +1,8 @@
 """The public convolutions: the chapter's numbers, PyTorch's options against a NumPy reference, gradients, errors."""
 
+import math
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +18,7 @@ from minitorch import (
     conv_transpose1d,
     conv_transpose2d,
     tensor,
+    tensor_functions,
 )
 from strategies import BACKENDS, gradcheck
 
@@ -25,6 +29,24 @@ ATOL = 1e-10
 
 def close(actual: minitorch.Tensor, expected: np.ndarray) -> None:
     np.testing.assert_allclose(actual.to_numpy(), expected, rtol=RTOL, atol=ATOL)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _outputs_start_as_nan() -> Iterator[None]:
+    """A convolution's outputs start uninitialised: here as NaN, so a cell left unwritten shows.
+
+    (The phases no tap reaches of a strided layer's input gradient, or the taps
+    that meet no input cell, are zeroed explicitly.) Module-scoped, as
+    hypothesis allows.
+    """
+
+    def nan_filled(like: minitorch.Tensor, shape: tuple[int, ...]) -> minitorch.Tensor:
+        values = np.full(math.prod(shape), np.nan, like.dtype)
+        return like._new(minitorch.TensorData.view_of(values, shape))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tensor_functions, "_uninitialised", nan_filled)
+        yield
 
 
 # ------------------------------------------------------------ the chapter's examples
