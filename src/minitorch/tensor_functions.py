@@ -509,6 +509,8 @@ def _zero_unreached(
     sizes = out.shape[2:]
     for i, phases in enumerate(pieces):
         n, s = sizes[i], stride[i]
+        if sum(phase[7] for phase in phases) == n:  # phases reach distinct cells: all of them
+            continue
         reached = [False] * n
         for phase in phases:
             r, count = phase[0], phase[7]
