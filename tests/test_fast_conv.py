@@ -16,13 +16,17 @@ from minitorch.tensor_ops import ConvGeometry
 from minitorch.tensor_ops import tensor_conv as plain_conv
 
 
-def direct(x: np.ndarray, w: np.ndarray, out_shape, geometry: ConvGeometry) -> np.ndarray:
-    """ConvGeometry's definition, one product at a time."""
+def direct(
+    x: np.ndarray, w: np.ndarray, out_shape, geometry: ConvGeometry, bias=None
+) -> np.ndarray:
+    """ConvGeometry's definition, one product at a time, plus ``bias[g, o]`` if given."""
     (sh, sw), (dh, dw), (ph, pw), flip = geometry
     height, width = x.shape[3:]
     if flip:
         w = w[:, :, :, ::-1, ::-1]
     out = np.zeros(out_shape)
+    if bias is not None:
+        out += bias[:, None, :, None, None]
     for g, b, o, y, xx in np.ndindex(*out_shape):
         for c, kh, kw in np.ndindex(*w.shape[2:]):
             h, v = y * sh + kh * dh - ph, xx * sw + kw * dw - pw
@@ -40,14 +44,25 @@ def storage_args(array: np.ndarray, order: tuple[int, ...]) -> tuple[np.ndarray,
     return stored.reshape(-1), np.array(array.shape, dtype=np.int64), strides
 
 
-def run(kernel, x, w, out_shape, geometry, orders, packed: bool = True) -> np.ndarray:
+def bias_args(bias: np.ndarray | None, dtype=np.float64) -> tuple[np.ndarray, ...]:
+    """(storage, shape, strides) of a ``[G, O]`` bias, every other number of its storage; none: ``[1, 0]``."""
+    if bias is None:
+        return np.empty(0, dtype), np.array([1, 0]), np.zeros(2, np.int64)
+    spread = np.zeros((*bias.shape, 2), bias.dtype)
+    spread[..., 0] = bias
+    return spread.reshape(-1), np.array(bias.shape), np.array([2 * bias.shape[1], 2])
+
+
+def run(kernel, x, w, out_shape, geometry, orders, packed: bool = True, bias=None) -> np.ndarray:
     """Call a kernel on strided storage; return the output as a NumPy array."""
     out_storage, shape, out_strides = storage_args(np.full(out_shape, np.nan), orders[2])
     args = (*storage_args(x, orders[0]), *storage_args(w, orders[1]))
     if packed:
-        kernel(out_storage, shape, out_strides, *args, *geometry)
-    else:
+        kernel(out_storage, shape, out_strides, *args, *bias_args(bias), *geometry)
+    elif bias is None:
         kernel(out_storage, shape, out_strides, *args, geometry)
+    else:
+        kernel(out_storage, shape, out_strides, *args, geometry, *bias_args(bias))
     return np.lib.stride_tricks.as_strided(
         out_storage, shape=out_shape, strides=tuple(8 * s for s in out_strides)
     )
@@ -68,16 +83,16 @@ def kernel_case(draw: st.DrawFn, max_out: int = 9) -> dict:
         "w": rng.normal(size=(groups, out_channels, channels, *kernel)),
         "out_shape": (groups, batch, out_channels, *out_size),
         "orders": [tuple(draw(st.permutations(range(5)))) for _ in range(3)],
+        "bias": rng.normal(size=(groups, out_channels)) if draw(st.booleans()) else None,
     }
 
 
 @settings(max_examples=60, deadline=None)
 @given(kernel_case())
 def test_fused_kernel_matches_the_definition(case: dict) -> None:
-    expected = direct(case["x"], case["w"], case["out_shape"], case["geometry"])
-    got = run(
-        tensor_conv, case["x"], case["w"], case["out_shape"], case["geometry"], case["orders"]
-    )
+    args = (case["x"], case["w"], case["out_shape"], case["geometry"])
+    expected = direct(*args, case["bias"])
+    got = run(tensor_conv, *args, case["orders"], bias=case["bias"])
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -102,6 +117,7 @@ def rows_case(draw: st.DrawFn) -> dict:
         "w": rng.normal(size=(groups, out_channels, channels, *kernel)),
         "out_shape": (groups, batch, out_channels, *out_size),
         "orders": [tuple(draw(st.permutations(range(5)))) for _ in range(2)] + [out_order],
+        "bias": rng.normal(size=(groups, out_channels)) if draw(st.booleans()) else None,
     }
 
 
@@ -114,20 +130,21 @@ def test_channels_first_rows_kernel_matches_the_definition(case: dict) -> None:
     out_shape, geometry = case["out_shape"], case["geometry"]
     filter_size = np.prod(case["w"].shape[2:])
     assert _rows_fit(np.array(out_shape), np.ones(5, np.int64), filter_size, 4)
-    expected = direct(case["x"], case["w"], out_shape, geometry)
-    got = run(tensor_conv_rows, case["x"], case["w"], out_shape, geometry, case["orders"])
+    args = (case["x"], case["w"], out_shape, geometry)
+    expected = direct(*args, case["bias"])
+    got = run(tensor_conv_rows, *args, case["orders"], bias=case["bias"])
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
-    python = run(_tensor_conv_rows, case["x"], case["w"], out_shape, geometry, case["orders"])
+    python = run(_tensor_conv_rows, *args, case["orders"], bias=case["bias"])
     np.testing.assert_allclose(python, expected, rtol=1e-10, atol=1e-12)
 
 
 @settings(max_examples=20, deadline=None)
 @given(kernel_case(max_out=4))
 def test_plain_loop_matches_the_definition(case: dict) -> None:
-    expected = direct(case["x"], case["w"], case["out_shape"], case["geometry"])
+    expected = direct(case["x"], case["w"], case["out_shape"], case["geometry"], case["bias"])
     args = (case["x"], case["w"], case["out_shape"], case["geometry"], case["orders"])
     np.testing.assert_allclose(
-        run(plain_conv, *args, packed=False), expected, rtol=1e-12, atol=1e-12
+        run(plain_conv, *args, packed=False, bias=case["bias"]), expected, rtol=1e-12, atol=1e-12
     )
 
 
@@ -136,9 +153,8 @@ def test_plain_loop_matches_the_definition(case: dict) -> None:
 def test_compiled_kernel_equals_its_python_source(case: dict) -> None:
     # The same code run by the Python interpreter (prange is range there).
     args = (case["x"], case["w"], case["out_shape"], case["geometry"], case["orders"])
-    np.testing.assert_allclose(
-        run(_tensor_conv, *args), run(tensor_conv, *args), rtol=1e-12, atol=1e-12
-    )
+    python, compiled = (run(k, *args, bias=case["bias"]) for k in (_tensor_conv, tensor_conv))
+    np.testing.assert_allclose(python, compiled, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -155,7 +171,7 @@ def test_panels_of_many_channels_in_both_widths(dtype) -> None:
     geometry = ConvGeometry((1, 1), (1, 1), (0, 0), False)
     tensor_conv(
         out_storage, shape, strides, *storage_args(x, tuple(range(5))), *storage_args(w, tuple(range(5))),
-        *geometry,
+        *bias_args(None, dtype), *geometry,
     )  # fmt: skip
     windows = np.stack([x[0, 0, :, 0, k : k + 106] for k in range(3)], axis=1)  # [c, k, t]
     expected = np.einsum("ock,ckt->ot", w[0, :, :, 0].astype(np.float64), windows)
@@ -293,7 +309,9 @@ def test_laid_out_input_and_filters_are_read_in_place(
     out_storage, shape, out_strides = storage_args(np.full(out_shape, np.nan), tuple(range(5)))
     for border in ((0, 0), (1, 2)):
         input_args = inside_channels_last(x, border)
-        tensor_conv(out_storage, shape, out_strides, *input_args, *weight_args, *geometry)
+        tensor_conv(
+            out_storage, shape, out_strides, *input_args, *weight_args, *bias_args(None), *geometry
+        )
         got = out_storage.reshape(out_shape)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 

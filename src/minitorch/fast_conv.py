@@ -380,6 +380,27 @@ def _micro_block(
 _micro_block_jit = njit(inline="always", cache=True)(_micro_block)
 
 
+def _channel_biases(bias: Storage, bias_shape: Shape, bias_strides: Strides) -> Storage:
+    """The bias of output channel ``g * O + o`` at ``[g * O + o]`` (``bias`` is ``[G, O]``); empty if none."""
+    groups, out_channels = bias_shape[0], bias_shape[1]
+    biases = np.empty(groups * out_channels, bias.dtype)
+    for g in range(groups):
+        for o in range(out_channels):
+            biases[g * out_channels + o] = bias[g * bias_strides[0] + o * bias_strides[1]]
+    return biases
+
+
+_channel_biases_jit = njit(cache=True)(_channel_biases)
+
+
+def _plus_bias(value: float, biases: Storage, channel: int) -> float:
+    """``value`` plus the bias of ``channel`` (from :func:`_channel_biases`); ``value`` if there is none."""
+    return value + biases[channel] if biases.size > 0 else value
+
+
+_plus_bias_jit = njit(inline="always", cache=True)(_plus_bias)
+
+
 def _places(
     first: int,
     count: int,
@@ -514,6 +535,7 @@ def _triple_job(
     places: Index,
     offsets: Index,
     count: int,
+    biases: Storage,
 ) -> None:
     """Output channels ``o0 .. o0 + 2`` of group ``g`` (``block = (g, o0, O)``) at ``count`` positions.
 
@@ -529,7 +551,8 @@ def _triple_job(
         _dot_block_jit(filters, first, shape, padded, places[3 * q :, 0], offsets, sums)
         for p in range(min(3, count - 3 * q)):
             for f in range(used):
-                out[places[3 * q + p, 1] + (o0 + f) * out_strides[2]] = sums[3 * f + p]
+                value = _plus_bias_jit(sums[3 * f + p], biases, go + f)
+                out[places[3 * q + p, 1] + (o0 + f) * out_strides[2]] = value
 
 
 _triple_job_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_triple_job)
@@ -546,6 +569,7 @@ def _narrow_job(
     places: Index,
     offsets: Index,
     count: int,
+    biases: Storage,
 ) -> None:
     """Output channel ``o`` of group ``g`` (``block = (g, o, O)``) at ``count`` positions of ``places``.
 
@@ -556,7 +580,8 @@ def _narrow_job(
     for q in range((count + 3) // 4):
         sums = _dot_products_jit(filters, first, shape, padded, places[4 * q :, 0], offsets)
         for p in range(min(4, count - 4 * q)):
-            out[places[4 * q + p, 1] + o * out_strides[2]] = sums[p]
+            value = _plus_bias_jit(sums[p], biases, g * out_channels + o)
+            out[places[4 * q + p, 1] + o * out_strides[2]] = value
 
 
 _narrow_job_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_narrow_job)
@@ -573,20 +598,24 @@ def _panel_job(
     offsets: Index,
     count: int,
     sums: Storage,
+    biases: Storage,
 ) -> None:
     """Output channels ``o0 ..`` (the width of ``panel``) at ``count`` positions of ``places``.
 
     ``block = (g, o0, O)``; every filter has ``shape = (taps, length)``. ``sums``
     holds a micro-block's results (``WINDOWS`` times the panel's width).
     """
-    _, o0, out_channels = block
+    g, o0, out_channels = block
     width = 2 * simd.lanes(panel)
     for m in range((count + WINDOWS - 1) // WINDOWS):
         _micro_block_jit(panel, shape, offsets, padded, places[WINDOWS * m :, 0], sums)
         for p in range(min(WINDOWS, count - WINDOWS * m)):
             at = places[WINDOWS * m + p, 1]
             for lane in range(min(width, out_channels - o0)):
-                out[at + (o0 + lane) * out_strides[2]] = sums[p * width + lane]
+                value = _plus_bias_jit(
+                    sums[p * width + lane], biases, g * out_channels + o0 + lane
+                )
+                out[at + (o0 + lane) * out_strides[2]] = value
 
 
 _panel_job_jit = njit(inline="always", cache=True)(_panel_job)
@@ -627,6 +656,7 @@ def _row_job(
     stride: tuple[int, int],
     job: int,
     runs: int,
+    biases: Storage,
 ) -> None:
     """A run of output rows of ``ROW_CHANNELS`` output channels, for a group with one input channel.
 
@@ -659,7 +689,7 @@ def _row_job(
         if step > 1:
             _decimate_jit(rows, padded, start, offsets, length, step, out_width)
         for o in range(o0, min(o0 + ROW_CHANNELS, out_channels)):
-            sums[:] = 0.0
+            sums[:] = _plus_bias_jit(0.0, biases, g * out_channels + o)
             for tap in range(taps):
                 for j in range(length):
                     w = filters[filter_at[g * out_channels + o] + tap * length + j]
@@ -690,6 +720,9 @@ def _tensor_conv(
     weight: Storage,
     weight_shape: Shape,
     weight_strides: Strides,
+    bias: Storage,
+    bias_shape: Shape,
+    bias_strides: Strides,
     stride: tuple[int, int],
     dilation: tuple[int, int],
     offset: tuple[int, int],
@@ -697,13 +730,15 @@ def _tensor_conv(
 ) -> None:
     """The general grouped convolution on 5-D views; every tensor may be strided.
 
-    Shapes and the loop are in the module docstring; the last four arguments
-    are the fields of :class:`~minitorch.tensor_ops.ConvGeometry`. Every
-    element of ``out`` is written. An input or a weight already laid out as
+    Shapes and the loop are in the module docstring; ``bias`` is ``[G, O]``
+    (or ``[G, 0]``: none), added to every output of its channel as the sums
+    are stored, and the last four arguments are the fields of
+    :class:`~minitorch.tensor_ops.ConvGeometry`. Every element of ``out`` is written. An input or a weight already laid out as
     the kernel packs them is read where it is.
     """
     groups, batch, out_channels, out_height, out_width = out_shape
     channels = input_shape[2]
+    biases = _channel_biases_jit(bias, bias_shape, bias_strides)
     span = _span_jit(out_shape, weight_shape, stride, dilation)
     padded = input
     grid = (input_strides[0], input_strides[1], input_strides[3], input_strides[4])
@@ -736,8 +771,9 @@ def _tensor_conv(
                 count = min(RUN, positions - run * RUN)
                 places = _places_jit(run * RUN, count, g, out_shape, out_strides, grid, stride)
                 _panel_job_jit(
-                    out, out_strides, panel, shape, ranks, padded, places, offsets, count, sums
-                )
+                    out, out_strides, panel, shape, ranks, padded, places, offsets, count, sums,
+                    biases,
+                )  # fmt: skip
         return
     filters, filter_at = _flat_filters_jit(weight, weight_shape, weight_strides, flip)
     if rows:
@@ -746,7 +782,7 @@ def _tensor_conv(
         for job in prange(images * row_runs):
             _row_job_jit(
                 out, out_shape, out_strides, filters, filter_at, offsets, shape, padded, grid,
-                stride, job, row_runs,
+                stride, job, row_runs, biases,
             )  # fmt: skip
         return
     # Output channels by threes (:func:`_dot_block`), or one alone.
@@ -760,12 +796,14 @@ def _tensor_conv(
         block = (g, job % triples * per, out_channels)
         if per == 3:
             _triple_job_jit(
-                out, out_strides, filters, filter_at, shape, block, padded, places, offsets, count
-            )
+                out, out_strides, filters, filter_at, shape, block, padded, places, offsets, count,
+                biases,
+            )  # fmt: skip
         else:
             _narrow_job_jit(
-                out, out_strides, filters, filter_at, shape, block, padded, places, offsets, count
-            )
+                out, out_strides, filters, filter_at, shape, block, padded, places, offsets, count,
+                biases,
+            )  # fmt: skip
 
 
 tensor_conv = njit(parallel=True, cache=True, fastmath=_FASTMATH)(_tensor_conv)
@@ -965,6 +1003,7 @@ def _row_micro_block(
     at: int,
     o_stride: int,
     used: int,
+    first: Storage,
 ) -> None:
     """6 output channels at 2 vectors of adjacent positions: ``out[at + i * o_stride:]``, ``i < used``.
 
@@ -974,7 +1013,12 @@ def _row_micro_block(
     and the results stored as whole vectors.
     """
     n = simd.lanes(source)
-    a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = a4 = b4 = a5 = b5 = simd.zeros(out)
+    a0 = b0 = simd.splat(first, 0)
+    a1 = b1 = simd.splat(first, 1)
+    a2 = b2 = simd.splat(first, 2)
+    a3 = b3 = simd.splat(first, 3)
+    a4 = b4 = simd.splat(first, 4)
+    a5 = b5 = simd.splat(first, 5)
     for k in range(steps.size):
         x = base + steps[k]
         xa = simd.load(source, x)
@@ -1017,6 +1061,9 @@ def _tensor_conv_rows(
     weight: Storage,
     weight_shape: Shape,
     weight_strides: Strides,
+    bias: Storage,
+    bias_shape: Shape,
+    bias_strides: Strides,
     stride: tuple[int, int],
     dilation: tuple[int, int],
     offset: tuple[int, int],
@@ -1032,6 +1079,7 @@ def _tensor_conv_rows(
     """
     groups, batch, out_channels, out_height, out_width = out_shape
     channels = weight_shape[2]
+    biases = _channel_biases_jit(bias, bias_shape, bias_strides)
     span = _span_jit(out_shape, weight_shape, stride, dilation)
     in_place = _rows_in_place_jit(input_shape, input_strides, stride, span, offset)
     grid = _rows_grid_jit(input_shape, input_strides, stride, span, in_place)
@@ -1054,6 +1102,9 @@ def _tensor_conv_rows(
         g = block // blocks
         o0 = (block - g * blocks) * ROW_BLOCK
         used = min(ROW_BLOCK, out_channels - o0)
+        first = np.zeros(ROW_BLOCK, out.dtype)  # each sum starts at its channel's bias
+        for i in range(used):
+            first[i] = _plus_bias_jit(0.0, biases, g * out_channels + o0 + i)
         piece = job - block * pieces
         for r in range(piece * rows // pieces, (piece + 1) * rows // pieces):
             b = r // out_height
@@ -1064,18 +1115,25 @@ def _tensor_conv_rows(
             for x0 in range(0, out_width, 2 * n):
                 x = min(x0, out_width - 2 * n)  # the last run overlaps the one before
                 _row_micro_block_jit(
-                    panel, steps, source, base + x, out, at + x, out_strides[2], used
+                    panel, steps, source, base + x, out, at + x, out_strides[2], used, first
                 )
 
 
 tensor_conv_rows = njit(parallel=True, cache=True)(_tensor_conv_rows)
 
 
-def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
-    """Fill ``out`` with the general convolution of ``input`` and ``weight``; return ``out``.
+def conv(
+    out: Tensor,
+    input: Tensor,
+    weight: Tensor,
+    geometry: ConvGeometry,
+    bias: Tensor | None = None,
+) -> Tensor:
+    """Fill ``out`` with the general convolution of ``input`` and ``weight``, plus ``bias``; return ``out``.
 
     The Python face of :func:`tensor_conv` (the loop is in the module
-    docstring). All three are 5-D grouped views whose sizes already agree.
+    docstring). All three are 5-D grouped views whose sizes already agree;
+    ``bias``, if given, is ``[groups, out_channels]``.
 
     >>> import minitorch
     >>> x = minitorch.tensor([1, 2, 3, 4, 5, 6]).view(1, 1, 1, 1, 6)
@@ -1093,15 +1151,22 @@ def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> 
     work = out.size * filter_size // 8
     out_args = out.kernel_args()
     fits = _rows_fit(out_args[1], out_args[2], filter_size, simd.lanes(out_args[0]))
+    none = (np.empty(0, out_args[0].dtype), *_NO_BIAS)
+    bias_args = none if bias is None else bias.kernel_args()
     launch(
         tensor_conv_rows if fits else tensor_conv,
         work,
         *out_args,
         *input.kernel_args(),
         *weight.kernel_args(),
+        *bias_args,
         *geometry,
     )
     return out
+
+
+# The shape and strides of "no bias", [1, 0], for the kernels.
+_NO_BIAS = (np.array([1, 0], np.int64), np.zeros(2, np.int64))
 
 
 # --- max pooling ---------------------------------------------------------------

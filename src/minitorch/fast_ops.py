@@ -1150,9 +1150,15 @@ class FastOps:
 
     # The fused convolution and pooling kernels live in their own module, minitorch.fast_conv.
     @staticmethod
-    def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
+    def conv(
+        out: Tensor,
+        input: Tensor,
+        weight: Tensor,
+        geometry: ConvGeometry,
+        bias: Tensor | None = None,
+    ) -> Tensor:
         """The fused convolution (see :func:`minitorch.fast_conv.conv`)."""
-        return fast_conv.conv(out, input, weight, geometry)
+        return fast_conv.conv(out, input, weight, geometry, bias)
 
     @staticmethod
     def max_pool(

@@ -306,7 +306,8 @@ class MaxPool(Function):
 #   grad_weight[g*O + o, c, k] = sum_{b,t} input[b, g*C + c, k*d + t*s - p] * grad_output[b, g*O + o, t]
 #     the input (*) grad_output with the batch as the channels:
 #     [G, C, B, T] (*) [G, O, B, T'] -> [G, C, O, K], stride d and dilation s exchanged.
-# An optional bias [G * O] is added to every position of its channel, in place, so
+# An optional bias [G * O] is added to every position of its channel (by the kernel,
+# as it stores each sum), so
 #   grad_bias[g*O + o] = sum_{b,t} grad_output[b, g*O + o, t].
 class ConvNd(Function):
     @staticmethod
@@ -323,8 +324,7 @@ class ConvNd(Function):
     ) -> Tensor:
         ctx.save_for_backward(input, weight, stride, padding, dilation, groups, bool(bias))
         out = _uninitialised(input, (input.shape[0], weight.shape[0], *out_size))
-        _convolve(out, input, weight, groups, stride, padding, dilation)
-        return _add_bias(out, *bias)
+        return _convolve(out, input, weight, groups, stride, padding, dilation, *bias)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
@@ -358,8 +358,7 @@ class ConvTransposeNd(Function):
     ) -> Tensor:
         ctx.save_for_backward(input, weight, stride, padding, dilation, groups, bool(bias))
         out = _uninitialised(input, (input.shape[0], weight.shape[1] * groups, *out_size))
-        _transpose(out, input, weight, groups, stride, padding, dilation)
-        return _add_bias(out, *bias)
+        return _transpose(out, input, weight, groups, stride, padding, dilation, *bias)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
@@ -377,36 +376,12 @@ def _uninitialised(like: Tensor, shape: tuple[int, ...]) -> Tensor:
     """A new tensor of ``shape`` in ``like``'s dtype and backend, its numbers not set.
 
     For the outputs of the convolutions below, every number of which a kernel
-    writes (or :func:`_zero_unreached` zeros): ``zeros`` would write them all
+    writes (or :func:`_fill_unreached` fills): ``zeros`` would write them all
     first, 1.6 ms for the 19 MB weight gradient of VGG-16's conv5. Forward +
     backward of the 34 layers of ``tests/bench/bench_conv.py`` ran 4% faster in
     geometric mean without them (2-core AMD EPYC).
     """
     return like._new(TensorData.view_of(np.empty(math.prod(shape), like.dtype), shape))
-
-
-def _add_bias(out: Tensor, *bias: Tensor) -> Tensor:
-    """Add ``bias[c]`` to every position of channel ``c`` of ``out`` [B, C, ...], in place.
-
-    Added as a separate broadcast sum it allocated a second output, and its
-    gradient took three reductions and a copy: in place here, with
-    :func:`_channel_sums`, forward + backward of the 34 layers of
-    ``tests/bench/bench_conv.py`` ran 5% faster in geometric mean (VGG-16's
-    conv1_1 13.9 -> 9.1 ms, wav2vec 2.0's first layer 32.3 -> 30.1 ms; 2-core
-    AMD EPYC).
-    """
-    if not bias:
-        return out
-    (b,) = bias
-    along = b._new(
-        TensorData.view_of(
-            b._tensor._storage,
-            (b.shape[0],) + (1,) * (out.dims - 2),
-            (b.strides[0],) + (0,) * (out.dims - 2),
-            b._tensor.version,
-        )
-    )
-    return out.backend.add_zip(out, along, out)
 
 
 def _channel_sums(grad: Tensor) -> Tensor:
@@ -434,12 +409,29 @@ def _convolve(
     stride: tuple[int, ...],
     padding: tuple[int, ...],
     dilation: tuple[int, ...],
+    *bias: Tensor,
 ) -> Tensor:
-    """Fill ``out`` with ``input (*) weight``: [B, G*C, T] (*) [G*O, C, K] -> [B, G*O, T']."""
+    """Fill ``out`` with ``input (*) weight`` (plus ``bias``): [B, G*C, T] (*) [G*O, C, K] -> [B, G*O, T']."""
     geometry = ConvGeometry(_pair(stride, 1), _pair(dilation, 1), _pair(padding, 0), False)
     w = _split_first(weight, groups)
-    input.backend.conv(_split_channels(out, groups), _split_channels(input, groups), w, geometry)
+    input.backend.conv(
+        _split_channels(out, groups),
+        _split_channels(input, groups),
+        w,
+        geometry,
+        *_grouped(bias, groups),
+    )
     return out
+
+
+def _grouped(bias: tuple[Tensor, ...], groups: int) -> tuple[Tensor, ...]:
+    """The bias ``[G * O]`` (if any) seen as ``[G, O]``, as the backend's ``conv`` takes it."""
+    if not bias:
+        return ()
+    (b,) = bias
+    per_group, step = b.shape[0] // groups, b.strides[0]
+    data = TensorData.view_of(b._tensor._storage, (groups, per_group), (per_group * step, step))
+    return (b._new(data),)
 
 
 def _transpose(
@@ -450,8 +442,9 @@ def _transpose(
     stride: tuple[int, ...],
     padding: tuple[int, ...],
     dilation: tuple[int, ...],
+    *bias: Tensor,
 ) -> Tensor:
-    """Fill ``out`` with the transposed convolution: [B, G*O, T'] (*) [G*O, C, K] -> [B, G*C, T].
+    """Fill ``out`` with the transposed convolution (plus ``bias``): [B, G*O, T'] (*) [G*O, C, K] -> [B, G*C, T].
 
     Inserting ``s - 1`` zeros between the cells of ``input`` would waste all
     but one in ``s`` products (``s^2`` in 2D). Instead each phase of the
@@ -460,7 +453,8 @@ def _transpose(
     ``k * d = r + p (mod s)`` reach it, at
     ``t = m + e - j * d'`` (``d' = d / gcd(s, d)``, ``e = (r + p - k0 * d) / s``),
     so phase ``r`` is ``input (*)`` those taps flipped, with dilation ``d'`` and
-    ``(J - 1) * d' - e`` zeros before (``J`` taps). A phase no tap reaches is 0.
+    ``(J - 1) * d' - e`` zeros before (``J`` taps). A phase no tap reaches is 0
+    (or the bias).
     """
     kernel = weight.shape[2:]
     pieces = [
@@ -491,21 +485,26 @@ def _transpose(
             window,
             _spatial_slice(swapped, k0, step, taps),
             geometry,
+            *_grouped(bias, groups),
         )
-    _zero_unreached(out, pieces, stride)
+    _fill_unreached(out, pieces, stride, *bias)
     return out
 
 
-def _zero_unreached(
-    out: Tensor, pieces: list[list[tuple[int, ...]]], stride: tuple[int, ...]
+def _fill_unreached(
+    out: Tensor, pieces: list[list[tuple[int, ...]]], stride: tuple[int, ...], *bias: Tensor
 ) -> None:
-    """Write 0 to the cells of ``out`` that no phase of ``pieces`` reaches.
+    """Write 0, or the bias of its channel, to the cells of ``out`` that no phase of ``pieces`` reaches.
 
     Along a dimension cut into phases these are whole residues ``r, r + s, ...``
     (a 1 x 1 kernel of stride 2 reaches one row in 2); along one cut into taps
     (:func:`_transpose_taps`), single cells.
     """
     zero = out.zeros((1,))
+    for b in bias:  # [C] seen as [C, 1, ...], broadcast over the batch and the cells
+        spread = (b.shape[0],) + (1,) * (out.dims - 2)
+        apart = (b.strides[0],) + (0,) * (out.dims - 2)
+        zero = b._new(TensorData.view_of(b._tensor._storage, spread, apart))
     sizes = out.shape[2:]
     for i, phases in enumerate(pieces):
         n, s = sizes[i], stride[i]

@@ -123,8 +123,18 @@ class TensorOps(Protocol):
         ...
 
     @staticmethod
-    def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
-        """Fill the 5-D grouped view ``out`` with the convolution of ``geometry``; return it."""
+    def conv(
+        out: Tensor,
+        input: Tensor,
+        weight: Tensor,
+        geometry: ConvGeometry,
+        bias: Tensor | None = None,
+    ) -> Tensor:
+        """Fill the 5-D grouped view ``out`` with the convolution of ``geometry``, plus ``bias``; return it.
+
+        ``bias`` is ``[groups, out_channels]``: ``bias[g, o]`` is added to every
+        output of channel ``o`` of group ``g``.
+        """
         ...
 
     @staticmethod
@@ -319,8 +329,14 @@ class SimpleOps:
         return out
 
     @staticmethod
-    def conv(out: Tensor, input: Tensor, weight: Tensor, geometry: ConvGeometry) -> Tensor:
-        """The general convolution (see :class:`ConvGeometry`) with plain Python loops.
+    def conv(
+        out: Tensor,
+        input: Tensor,
+        weight: Tensor,
+        geometry: ConvGeometry,
+        bias: Tensor | None = None,
+    ) -> Tensor:
+        """The general convolution (see :class:`ConvGeometry`) with plain Python loops, plus ``bias``.
 
         >>> from minitorch import tensor, TensorBackend
         >>> b = TensorBackend(SimpleOps)
@@ -329,8 +345,14 @@ class SimpleOps:
         >>> geometry = ConvGeometry((1, 1), (1, 1), (0, 0), False)
         >>> SimpleOps.conv(x.zeros((1, 1, 1, 1, 4)), x, w, geometry).to_numpy().ravel().tolist()
         [18.0, 28.0, 38.0, 48.0]
+        >>> bias = tensor([100], backend=b).view(1, 1)
+        >>> SimpleOps.conv(x.zeros((1, 1, 1, 1, 4)), x, w, geometry, bias).to_numpy().ravel().tolist()
+        [118.0, 128.0, 138.0, 148.0]
         """
-        tensor_conv(*out.kernel_args(), *input.kernel_args(), *weight.kernel_args(), geometry)
+        bias_args = () if bias is None else bias.kernel_args()
+        tensor_conv(
+            *out.kernel_args(), *input.kernel_args(), *weight.kernel_args(), geometry, *bias_args
+        )
         return out
 
     @staticmethod
@@ -615,11 +637,14 @@ def tensor_conv(
     weight_shape: Shape,
     weight_strides: Strides,
     geometry: ConvGeometry,
+    bias: Storage | None = None,
+    bias_shape: Shape | None = None,
+    bias_strides: Strides | None = None,
 ) -> None:
     """Plain-Python convolution on grouped 5-D views: the definition of :class:`ConvGeometry`.
 
     One output element at a time, one product at a time; a tap that lands
-    outside the input adds nothing.
+    outside the input adds nothing. A ``bias`` (``[G, O]``) is added to each sum.
     """
     groups, batch, out_channels, out_height, out_width = out_shape
     _, _, channels, height, width = input_shape
@@ -643,6 +668,8 @@ def tensor_conv(
                 weight[index_to_position(w_index, weight_strides)]
                 * input[index_to_position(x_index, input_strides)]
             )
+        if bias is not None and bias_strides is not None:
+            total += bias[index_to_position(np.array([g, o]), bias_strides)]
         out[index_to_position(np.array([g, b, o, y, x]), out_strides)] = total
 
 
