@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 
+import numpy as np
 import pytest
 
 import minitorch
@@ -136,3 +137,35 @@ def test_detach_cuts_the_graph() -> None:
     y.sum().backward()
     assert x.grad is not None
     assert x.grad.item() == 3.0
+
+
+def test_a_gradient_no_input_needs_is_not_computed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A network's images and a first layer's inputs need no gradient: the convolution's
+    # input gradient (a transposed convolution) and matmul's left product are skipped.
+    from minitorch import tensor_functions
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("computed a gradient that no input needs")
+
+    x = minitorch.rand((2, 3, 8), seed=0)  # a constant: no requires_grad
+    w = minitorch.rand((4, 3, 3), seed=1, requires_grad=True)
+    b = minitorch.rand((4,), seed=2)  # a constant bias
+    monkeypatch.setattr(tensor_functions, "_transpose", refuse)
+    monkeypatch.setattr(tensor_functions, "_channel_sums", refuse)
+    minitorch.conv1d(x, w, b).sum().backward()
+    assert w.grad is not None and x.grad is None and b.grad is None
+    expected = np.broadcast_to(x.to_numpy().sum(axis=0), (4, 3, 8))
+    windows = np.stack([expected[:, :, k : k + 6].sum(axis=2) for k in range(3)], axis=2)
+    np.testing.assert_allclose(w.grad.to_numpy(), windows, rtol=1e-12)
+
+    a = minitorch.rand((5, 3), seed=3)
+    m = minitorch.rand((3, 2), seed=4, requires_grad=True)
+    calls = []
+    backend = a.backend
+    real = backend.matrix_multiply
+    monkeypatch.setattr(backend, "matrix_multiply", lambda p, q: calls.append(1) or real(p, q))
+    (a @ m).sum().backward()
+    assert len(calls) == 2  # the product itself and m's gradient, not a's
+    np.testing.assert_allclose(
+        m.grad.to_numpy(), np.repeat(a.to_numpy().sum(axis=0)[:, None], 2, 1)
+    )

@@ -40,6 +40,9 @@ class Context:
     """
 
     no_grad: bool = False
+    # Whether each tensor input takes part in backpropagation (PyTorch's name): a
+    # backward may return None for one that does not, and skip computing it.
+    needs_input_grad: tuple[bool, ...] = ()
     saved_values: tuple[Any, ...] = ()
     saved_versions: tuple[int | None, ...] = ()
     released: bool = False

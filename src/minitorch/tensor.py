@@ -383,7 +383,11 @@ class Tensor:
                 )
         grads = h.last_fn.backward(h.ctx, d_output)
         assert len(grads) == len(h.inputs), f"{h.last_fn.__name__} returned {len(grads)} grads"
-        return [(inp, inp._sum_to_shape(g)) for inp, g in zip(h.inputs, grads, strict=True)]
+        return [
+            (inp, inp._sum_to_shape(g))
+            for inp, g in zip(h.inputs, grads, strict=True)
+            if g is not None  # an input that takes no part in backpropagation
+        ]
 
     def accumulate_derivative(self, x: Tensor) -> None:
         """Add ``x`` to this leaf's ``.grad``."""

@@ -39,8 +39,12 @@ class Function(ABC):
 
     @staticmethod
     @abstractmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
-        """Return the gradient for each tensor input, given the output's gradient."""
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor | None, ...]:
+        """Return the gradient for each tensor input, given the output's gradient.
+
+        None stands for the gradient of an input that ``ctx.needs_input_grad``
+        says takes no part in backpropagation.
+        """
         ...
 
     @classmethod
@@ -52,7 +56,9 @@ class Function(ABC):
         """
         recorded = [t for t in inputs if t.history is not None]
         need_grad = bool(recorded) and is_grad_enabled()
-        ctx = Context(no_grad=not need_grad)
+        ctx = Context(
+            no_grad=not need_grad, needs_input_grad=tuple(t.history is not None for t in inputs)
+        )
         # forward sees its inputs cut from the graph; constants need no cutting
         # (two tensors fewer to make: a tenth of a small operation's time).
         out = cls.forward(ctx, *(t.detach() for t in inputs) if recorded else inputs, **params)
@@ -269,12 +275,13 @@ class MatMul(Function):
         return a.backend.matrix_multiply(a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor | None, ...]:
         a, b = ctx.saved_values
         f = grad_output.backend
+        needs = ctx.needs_input_grad  # a network's inputs need no gradient
         return (
-            f.matrix_multiply(grad_output, b._transpose()),
-            f.matrix_multiply(a._transpose(), grad_output),
+            f.matrix_multiply(grad_output, b._transpose()) if needs[0] else None,
+            f.matrix_multiply(a._transpose(), grad_output) if needs[1] else None,
         )
 
 
@@ -327,14 +334,18 @@ class ConvNd(Function):
         return _convolve(out, input, weight, groups, stride, padding, dilation, *bias)
 
     @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor | None, ...]:
         input, weight, stride, padding, dilation, groups, biased = ctx.saved_values
-        grad_input = _uninitialised(grad_output, input.shape)
-        _transpose(grad_input, grad_output, weight, groups, stride, padding, dilation)
-        grad_weight = _uninitialised(grad_output, weight.shape)
-        _weight_gradient(grad_weight, input, grad_output, groups, stride, padding, dilation)
+        needs = ctx.needs_input_grad
+        grad_input = grad_weight = None  # of an input that needs none (a network's images)
+        if needs[0]:
+            grad_input = _uninitialised(grad_output, input.shape)
+            _transpose(grad_input, grad_output, weight, groups, stride, padding, dilation)
+        if needs[1]:
+            grad_weight = _uninitialised(grad_output, weight.shape)
+            _weight_gradient(grad_weight, input, grad_output, groups, stride, padding, dilation)
         if biased:
-            return grad_input, grad_weight, _channel_sums(grad_output)
+            return grad_input, grad_weight, _channel_sums(grad_output) if needs[2] else None
         return grad_input, grad_weight
 
 
@@ -361,14 +372,18 @@ class ConvTransposeNd(Function):
         return _transpose(out, input, weight, groups, stride, padding, dilation, *bias)
 
     @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor | None, ...]:
         input, weight, stride, padding, dilation, groups, biased = ctx.saved_values
-        grad_input = _uninitialised(grad_output, input.shape)
-        _convolve(grad_input, grad_output, weight, groups, stride, padding, dilation)
-        grad_weight = _uninitialised(grad_output, weight.shape)
-        _weight_gradient(grad_weight, grad_output, input, groups, stride, padding, dilation)
+        needs = ctx.needs_input_grad
+        grad_input = grad_weight = None
+        if needs[0]:
+            grad_input = _uninitialised(grad_output, input.shape)
+            _convolve(grad_input, grad_output, weight, groups, stride, padding, dilation)
+        if needs[1]:
+            grad_weight = _uninitialised(grad_output, weight.shape)
+            _weight_gradient(grad_weight, grad_output, input, groups, stride, padding, dilation)
         if biased:
-            return grad_input, grad_weight, _channel_sums(grad_output)
+            return grad_input, grad_weight, _channel_sums(grad_output) if needs[2] else None
         return grad_input, grad_weight
 
 
