@@ -225,7 +225,7 @@ def test_map_broadcasts_into_a_given_output() -> None:
 
 @pytest.mark.parametrize("backend", [FAST, SIMPLE], ids=["fast", "simple"])
 def test_zip_writes_into_a_given_output_even_its_first_input(backend: TensorBackend) -> None:
-    # A convolution adds its bias this way: out += bias[c], broadcast, in place.
+    # An update in place, a += bias broadcast along a channel: out may be a itself.
     rng = np.random.default_rng(3)
     values, bias = rng.normal(size=(3, 4, 2, 5)), rng.normal(size=(4, 1, 1))
     a = minitorch.tensor(values, backend=backend)
