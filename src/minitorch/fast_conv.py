@@ -731,10 +731,11 @@ def _tensor_conv(
     """The general grouped convolution on 5-D views; every tensor may be strided.
 
     Shapes and the loop are in the module docstring; ``bias`` is ``[G, O]``
-    (or ``[G, 0]``: none), added to every output of its channel as the sums
+    (``[1, 0]`` for none), added to every output of its channel as the sums
     are stored, and the last four arguments are the fields of
-    :class:`~minitorch.tensor_ops.ConvGeometry`. Every element of ``out`` is written. An input or a weight already laid out as
-    the kernel packs them is read where it is.
+    :class:`~minitorch.tensor_ops.ConvGeometry`. Every element of ``out`` is
+    written. An input or a weight already laid out as the kernel packs them
+    is read where it is.
     """
     groups, batch, out_channels, out_height, out_width = out_shape
     channels = input_shape[2]

@@ -77,7 +77,6 @@ from .tensor_ops import (
     MapProto,
     PoolWindow,
     SGDStep,
-    ZipProto,
     matmul_shape,
 )
 
@@ -1084,7 +1083,7 @@ class FastOps:
         return fast_map
 
     @staticmethod
-    def zip(fn: Callable[[float, float], float]) -> ZipProto:
+    def zip(fn: Callable[[float, float], float]) -> Callable[[Tensor, Tensor], Tensor]:
         """Element-wise ``fn`` of two broadcast tensors, compiled and parallel.
 
         >>> from minitorch import tensor, TensorBackend
@@ -1095,11 +1094,10 @@ class FastOps:
         """
         op, kernel = zip_kernel(fn)
 
-        def fast_zip(a: Tensor, b: Tensor, out: Tensor | None = None) -> Tensor:
-            if out is None:
-                out = _empty(
-                    a, shape_broadcast(a.shape, b.shape), None, promote_types(a.dtype, b.dtype)
-                )
+        def fast_zip(a: Tensor, b: Tensor) -> Tensor:
+            out = _empty(
+                a, shape_broadcast(a.shape, b.shape), None, promote_types(a.dtype, b.dtype)
+            )
             launch(kernel, out.size, op, *out.kernel_args(), *a.kernel_args(), *b.kernel_args())
             return out
 

@@ -515,11 +515,12 @@ def _fill_unreached(
     (a 1 x 1 kernel of stride 2 reaches one row in 2); along one cut into taps
     (:func:`_transpose_taps`), single cells.
     """
-    zero = out.zeros((1,))
-    for b in bias:  # [C] seen as [C, 1, ...], broadcast over the batch and the cells
+    fill = out.zeros((1,))
+    if bias:  # [C] seen as [C, 1, ...], broadcast over the batch and the cells
+        (b,) = bias
         spread = (b.shape[0],) + (1,) * (out.dims - 2)
         apart = (b.strides[0],) + (0,) * (out.dims - 2)
-        zero = b._new(TensorData.view_of(b._tensor._storage, spread, apart))
+        fill = b._new(TensorData.view_of(b._tensor._storage, spread, apart))
     sizes = out.shape[2:]
     for i, phases in enumerate(pieces):
         n, s = sizes[i], stride[i]
@@ -540,7 +541,7 @@ def _fill_unreached(
                 starts, steps, counts = [0] * len(sizes), [1] * len(sizes), list(sizes)
                 starts[i], steps[i], counts[i] = start, step, count
                 window = _spatial_slice(out, tuple(starts), tuple(steps), tuple(counts))
-                out.backend.id_map(zero, window)
+                out.backend.id_map(fill, window)
 
 
 def _transpose_phases(n: int, k: int, s: int, p: int, d: int) -> list[tuple[int, ...]]:

@@ -49,14 +49,6 @@ class MapProto(Protocol):
         ...
 
 
-class ZipProto(Protocol):
-    """A specialised zip: ``out`` may be given (of the broadcast shape, and may be ``a`` itself)."""
-
-    def __call__(self, a: Tensor, b: Tensor, out: Tensor | None = ..., /) -> Tensor:
-        """Apply the function element-wise to the broadcast pair."""
-        ...
-
-
 class ConvGeometry(NamedTuple):
     """How a convolution kernel walks its input, one pair ``(along height, along width)`` each.
 
@@ -106,7 +98,7 @@ class TensorOps(Protocol):
         ...
 
     @staticmethod
-    def zip(fn: Callable[[float, float], float]) -> ZipProto:
+    def zip(fn: Callable[[float, float], float]) -> Callable[[Tensor, Tensor], Tensor]:
         """Return a function that applies ``fn`` to broadcast pairs of elements."""
         ...
 
@@ -270,7 +262,7 @@ class SimpleOps:
         return simple_map
 
     @staticmethod
-    def zip(fn: Callable[[float, float], float]) -> ZipProto:
+    def zip(fn: Callable[[float, float], float]) -> Callable[[Tensor, Tensor], Tensor]:
         """Element-wise ``fn`` of two broadcast tensors with plain Python loops.
 
         >>> from minitorch import tensor, TensorBackend
@@ -282,10 +274,9 @@ class SimpleOps:
         """
         kernel = tensor_zip(fn)
 
-        def simple_zip(a: Tensor, b: Tensor, out: Tensor | None = None) -> Tensor:
-            if out is None:
-                wider = a if promote_types(a.dtype, b.dtype) == a.dtype else b
-                out = wider.zeros(shape_broadcast(a.shape, b.shape))
+        def simple_zip(a: Tensor, b: Tensor) -> Tensor:
+            wider = a if promote_types(a.dtype, b.dtype) == a.dtype else b
+            out = wider.zeros(shape_broadcast(a.shape, b.shape))
             kernel(*out.kernel_args(), *a.kernel_args(), *b.kernel_args())
             return out
 
