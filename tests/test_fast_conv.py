@@ -6,6 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minitorch.fast_conv import (
+    ROW_BLOCK,
+    _row_tiles,
     _rows_fit,
     _tensor_conv,
     _tensor_conv_rows,
@@ -129,7 +131,7 @@ def test_channels_first_rows_kernel_matches_the_definition(case: dict) -> None:
     # the phases of their strides.
     out_shape, geometry = case["out_shape"], case["geometry"]
     filter_size = np.prod(case["w"].shape[2:])
-    assert _rows_fit(np.array(out_shape), np.ones(5, np.int64), filter_size, 4)
+    assert _rows_fit(np.array(out_shape), np.ones(5, np.int64), filter_size, False, 4)
     args = (case["x"], case["w"], out_shape, geometry)
     expected = direct(*args, case["bias"])
     got = run(tensor_conv_rows, *args, case["orders"], bias=case["bias"])
@@ -196,6 +198,46 @@ def test_packing_of_wide_channels_first_tensors() -> None:
         geometry = ConvGeometry((1, 1), (1, 1), (0, 1), flip)
         expected = direct(x, w, out_shape, geometry)
         got = run(tensor_conv, x, w, out_shape, geometry, orders)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "stride", "cuts", "runs", "pieces"),
+    [
+        # a pointwise layer of 300 channels: filters past ROWS_MAX_FILTER, which the
+        # rows kernel takes for a 1 x 1 kernel; 70 channels in 2 cuts of 6 blocks,
+        # 103 positions in runs of 48, the last one partial, 2 images in 4 pieces
+        ((1, 2, 300, 1, 103), (1, 70, 300, 1, 1), (1, 1), 2, 3, 2),
+        # 3 x 3 windows over 8 rows of 2 images, stride 2: the input copied into phases,
+        # then 2 x 8 rows of 10 positions cut into pieces for the threads
+        ((1, 2, 5, 17, 21), (1, 13, 5, 3, 3), (2, 2), 1, 1, 8),
+    ],
+)
+def test_rows_kernel_tiles_cover_every_output(
+    x_shape, w_shape, stride, cuts, runs, pieces
+) -> None:
+    # Each job of the rows kernel is a cut of the blocks of output channels over some
+    # rows, or a run of one row; every output starts as NaN and must be written once.
+    rng = np.random.default_rng(2)
+    x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+    out_shape = (
+        1,
+        x_shape[1],
+        w_shape[1],
+        (x_shape[3] - w_shape[3]) // stride[0] + 1,
+        (x_shape[4] - w_shape[4]) // stride[1] + 1,
+    )
+    cut, rows_per, positions = _row_tiles(
+        np.array(out_shape), np.array(w_shape), stride, (1, 1), 8, 4
+    )
+    blocks = -(-w_shape[1] // ROW_BLOCK)
+    rows = out_shape[1] * out_shape[3]
+    tiles = (-(-blocks // cut), -(-out_shape[4] // positions), -(-rows // rows_per))
+    assert tiles[:2] == (cuts, runs) and tiles[2] >= pieces  # more pieces on more threads
+    geometry = ConvGeometry(stride, (1, 1), (0, 0), False)
+    expected = direct(x, w, out_shape, geometry)
+    for kernel in (tensor_conv_rows, _tensor_conv_rows):
+        got = run(kernel, x, w, out_shape, geometry, [tuple(range(5))] * 3)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 

@@ -63,6 +63,10 @@ def store(array: Any, i: int, v: Any) -> None:
     array[i : i + len(v)] = v
 
 
+def prefetch(array: Any, i: int) -> None:
+    """Ask the hardware to bring ``array[i]`` into the cache; compute nothing (a hint)."""
+
+
 # --- the compiled twins ------------------------------------------------------
 
 
@@ -164,6 +168,25 @@ def _store_typed(typingctx: Any, array: Any, i: Any, v: Any) -> Any:
 _store: Any = intrinsic(_store_typed)
 
 
+def _prefetch_typed(typingctx: Any, array: Any, i: Any) -> Any:
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        address = _address(context, builder, signature.args[0], args[0], args[1])
+        pointer = builder.bitcast(address, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [pointer.type, i32, i32, i32]),
+            "llvm.prefetch.p0",
+        )
+        builder.call(function, [pointer, i32(0), i32(3), i32(1)])  # read, keep, data
+        return context.get_dummy_value()
+
+    return types.none(array, i), codegen
+
+
+_prefetch: Any = intrinsic(_prefetch_typed)
+
+
 # An overload's parameters must read exactly as its implementation's, annotations included.
 @overload(lanes, inline="always")
 def _lanes_compiled(array: Any) -> Any:
@@ -211,5 +234,13 @@ def _fma_compiled(a: Any, b: Any, c: Any) -> Any:
 def _store_compiled(array: Any, i: Any, v: Any) -> Any:
     def compiled(array: Any, i: Any, v: Any) -> Any:
         _store(array, i, v)
+
+    return compiled
+
+
+@overload(prefetch, inline="always")
+def _prefetch_compiled(array: Any, i: Any) -> Any:
+    def compiled(array: Any, i: Any) -> Any:
+        _prefetch(array, i)
 
     return compiled
