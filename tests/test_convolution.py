@@ -248,6 +248,65 @@ def test_conv_transpose_of_one_cell_inputs(
     _run_case(case, 2)
 
 
+# Layers the drawn cases are too small for: few numbers per filter and many output
+# channels (a waveform's or an image's first layer), whose strided gradients go
+# through the unrolled input, and stride-1 layers whose weight gradient is taken one
+# image at a time. Each names the path it must take.
+WIDE_LAYERS = [
+    # (dims, batch, channels, out_channels, sizes, kernel, stride, padding, dilation,
+    #  groups, transposed, path)
+    (1, 2, 1, 24, (40,), (5,), (3,), ((2, 1),), (2,), 1, False, "columns"),
+    (1, 3, 2, 40, (23,), (3,), (2,), ((0, 2),), (1,), 2, False, "columns"),
+    (2, 2, 1, 24, (9, 11), (2, 3), (2, 3), ((1, 0), (2, 2)), (2, 1), 1, False, "columns"),
+    (1, 2, 24, 1, (9,), (4,), (2,), (1,), (3,), 1, True, "columns"),
+    (2, 2, 16, 1, (4, 5), (2, 2), (2, 3), (0, 1), (1, 2), 1, True, "columns"),
+    (1, 4, 3, 8, (60,), (2,), (1,), ((1, 0),), (2,), 1, False, "per_image"),
+    (2, 3, 2, 4, (12, 10), (2, 2), (1, 1), ((0, 1), (1, 1)), (1, 1), 1, False, "per_image"),
+]
+PATHS = {
+    "columns": ("_transpose_by_columns", "_weight_gradient_by_columns"),
+    "per_image": ("_weight_gradient_per_image",),
+}
+
+
+@pytest.mark.parametrize("layer", WIDE_LAYERS)
+def test_wide_layers_match_numpy_on_their_own_path(layer, monkeypatch) -> None:
+    dims, batch, c, o, sizes, kernel, stride, padding, dilation, groups, transposed, path = layer
+    calls = {name: 0 for name in PATHS[path]}
+    for name in calls:
+        real = getattr(tensor_functions, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(tensor_functions, name, counted)
+    rng = np.random.default_rng(sum(sizes) + o)
+    x = rng.normal(size=(batch, c * groups, *sizes))
+    case = {
+        "groups": groups,
+        "stride": stride,
+        "dilation": dilation,
+        "padding": padding,
+        "x_order": tuple(reversed(range(dims + 2))),
+        "w_order": tuple(range(dims + 2)),
+        "g_order": (0, *range(2, dims + 2), 1),
+        "bias": True,
+        "x": x,
+        "b": rng.normal(size=o * groups),
+    }
+    if transposed:
+        case["w"] = rng.normal(size=(c * groups, o, *kernel))
+        case["output_padding"] = (0,) * dims
+        y = ref.conv_transpose(x, case["w"], stride, padding, (0,) * dims, dilation, groups)
+    else:
+        case["w"] = rng.normal(size=(o * groups, c, *kernel))
+        y = ref.conv(x, case["w"], stride, padding, dilation, groups)
+    case["g"] = rng.normal(size=y.shape)
+    _run_case(case, dims)
+    assert all(calls.values()), calls
+
+
 @settings(max_examples=8, deadline=None)
 @given(conv_case(dims=2), conv_case(dims=1, transposed=True))
 def test_plain_backend_matches_numpy_too(case: dict, transposed: dict) -> None:

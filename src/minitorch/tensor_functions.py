@@ -472,6 +472,8 @@ def _transpose(
     (or the bias).
     """
     kernel = weight.shape[2:]
+    if _columns_pay(weight.shape[1], kernel, weight.shape[0] // groups, stride):
+        return _transpose_by_columns(out, input, weight, groups, stride, padding, dilation, *bias)
     pieces = [
         _transpose_phases(n, k, s, p, d) if cells > 1 else _transpose_taps(n, k, p, d)
         for n, cells, k, s, p, d in zip(
@@ -542,6 +544,78 @@ def _fill_unreached(
                 starts[i], steps[i], counts[i] = start, step, count
                 window = _spatial_slice(out, tuple(starts), tuple(steps), tuple(counts))
                 out.backend.id_map(fill, window)
+
+
+# Most numbers in a filter (in_channels x kernel cells, per group) for which a strided
+# layer's gradients go through its columns (see _columns_pay).
+COLUMNS_MAX_TAPS = 16
+
+
+def _columns_pay(
+    channels: int, kernel: tuple[int, ...], out_channels: int, stride: tuple[int, ...]
+) -> bool:
+    """Whether a strided layer's gradients go through its unrolled input, its "columns".
+
+    A filter of ``channels * kernel`` numbers (per group) makes ``taps`` columns
+    per output cell. Taken in phases, each gradient of a strided layer reads
+    ``grad_output`` once per phase, or copies it with its channels last; with
+    few taps and many output channels (wav2vec 2.0's first layer: 10 taps, 512
+    channels) those passes cost more than the products. Through the columns,
+    ``grad_output`` is read once, where it is, and only the columns (``taps``
+    channels instead of ``out_channels``) are unrolled and rolled back.
+    """
+    taps = channels * math.prod(kernel)
+    return max(stride) > 1 and taps <= COLUMNS_MAX_TAPS and 4 * taps <= out_channels
+
+
+def _one_hot(like: Tensor, groups: int, channels: int, kernel: tuple[int, ...]) -> Tensor:
+    """The weight ``[G * taps, C, *kernel]`` whose filter ``t`` is 1 at its number ``t``, else 0.
+
+    A convolution with it copies each window's numbers to their own channels:
+    it unrolls the input (im2col, as on the unrolling page); the transposed
+    convolution with it adds them back to their cells (col2im).
+    """
+    taps = channels * math.prod(kernel)
+    ones = np.tile(np.eye(taps, dtype=like.dtype), (groups, 1))
+    return like._new(TensorData.view_of(ones.ravel(), (groups * taps, channels, *kernel)))
+
+
+def _transpose_by_columns(
+    out: Tensor,
+    input: Tensor,
+    weight: Tensor,
+    groups: int,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    *bias: Tensor,
+) -> Tensor:
+    """:func:`_transpose` in two steps, for a filter of few numbers (:func:`_columns_pay`).
+
+    The gradient of the columns, ``[B, G * taps, T']``, is a 1 x 1 convolution
+    of ``input`` with the weight seen as ``[taps, O]`` per group; rolling the
+    columns back into their cells is the transposed convolution with the
+    one-hot weight (:func:`_one_hot`), over ``taps`` channels instead of ``O``.
+    """
+    taps = weight.shape[1] * math.prod(weight.shape[2:])
+    columns = _uninitialised(input, (input.shape[0], groups * taps, *input.shape[2:]))
+    flat = weight.backend.id_map(weight)  # [G * O, taps] in order
+    per_group = weight.shape[0] // groups
+    pointwise = flat._new(
+        TensorData.view_of(
+            flat._tensor._storage,
+            (groups, taps, per_group, 1, 1),
+            (per_group * taps, 1, taps, 0, 0),
+        )
+    )
+    input.backend.conv(
+        _split_channels(columns, groups),
+        _split_channels(input, groups),
+        pointwise,
+        ConvGeometry((1, 1), (1, 1), (0, 0), False),
+    )
+    one_hot = _one_hot(weight, groups, weight.shape[1], weight.shape[2:])
+    return _transpose(out, columns, one_hot, groups, stride, padding, dilation, *bias)
 
 
 def _transpose_phases(n: int, k: int, s: int, p: int, d: int) -> list[tuple[int, ...]]:
@@ -622,13 +696,20 @@ def _weight_gradient(
     stride-``d'`` convolution whose runs are whole rows again.
     """
     kernel = out.shape[2:]
+    if _columns_pay(out.shape[1], kernel, out.shape[0] // groups, stride):
+        return _weight_gradient_by_columns(
+            out, input, grad_output, groups, stride, padding, dilation
+        )
     pieces = [
         _weight_phases(k, s, p, d)
         for k, s, p, d in zip(kernel, stride, padding, dilation, strict=True)
     ]
+    batch, phases = input.shape[0], math.prod(map(len, pieces))
+    if groups == 1 and phases == 1 and batch > 1 and 8 * batch * out.size <= grad_output.size:
+        return _weight_gradient_per_image(out, input, grad_output, padding, dilation)
     taps_of = _swap12(_split_first(out, groups))
     values = _swap12(_split_channels(grad_output, groups))
-    if math.prod(map(len, pieces)) > 1:
+    if phases > 1:
         # grad_output is every piece's weight, [G, O, B, T']: laid out once with the
         # batch last, each filter is one run the kernel reads in place instead of
         # packing it again for every piece (wav2vec 2.0's first layer: 21 -> 7 ms).
@@ -646,6 +727,72 @@ def _weight_gradient(
             values,
             geometry,
         )
+    return out
+
+
+def _weight_gradient_per_image(
+    out: Tensor,
+    input: Tensor,
+    grad_output: Tensor,
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Tensor:
+    """:func:`_weight_gradient` of a stride-1, ungrouped layer as one group per image, then summed.
+
+    Each image's filters are then rows of ``grad_output`` that the kernel reads
+    in place; with the batch as channels it packs them, interleaved, for every
+    block of output channels. Worth it where the weight is small beside
+    ``grad_output``: the sums over the batch are ``batch`` copies of the weight.
+    """
+    batch = input.shape[0]
+    (out_channels, channels), (height, width) = out.shape[:2], _spatial(out)[0]
+    cells = height * width
+    partial = _uninitialised(out, (batch, out.size))  # image b's [O, C, KH, KW]
+    taps_of = partial._new(  # seen as [B, C, O, KH, KW]
+        TensorData.view_of(
+            partial._tensor._storage,
+            (batch, channels, out_channels, height, width),
+            (out.size, cells, channels * cells, width, 1),
+        )
+    )
+    geometry = ConvGeometry(_pair(dilation, 1), (1, 1), _pair(padding, 0), False)
+    input.backend.conv(taps_of, _image_groups(input), _image_groups(grad_output), geometry)
+    total = out.backend.add_reduce(partial, 0)
+    out.backend.id_map(total, out._new(TensorData.view_of(out._tensor._storage, total.shape)))
+    return out
+
+
+def _image_groups(t: Tensor) -> Tensor:
+    """View ``[B, C, ...]`` as the 5-D ``[B, C, 1, H, W]``: each image a group, its channels a batch."""
+    size, stride = _spatial(t)
+    shape = (t.shape[0], t.shape[1], 1, *size)
+    strides = (t.strides[0], t.strides[1], 0, *stride)
+    return t._new(TensorData.view_of(t._tensor._storage, shape, strides, t._tensor.version))
+
+
+def _weight_gradient_by_columns(
+    out: Tensor,
+    input: Tensor,
+    grad_output: Tensor,
+    groups: int,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Tensor:
+    """:func:`_weight_gradient` through the columns, for a filter of few numbers (:func:`_columns_pay`).
+
+    The columns ``[B, G * taps, T']`` are the convolution of ``input`` with the
+    one-hot weight (:func:`_one_hot`); the weight gradient is then a 1 x 1
+    layer's, one pass over ``grad_output`` instead of one for each phase.
+    """
+    channels, kernel = out.shape[1], out.shape[2:]
+    taps = channels * math.prod(kernel)
+    columns = _uninitialised(input, (input.shape[0], groups * taps, *grad_output.shape[2:]))
+    one_hot = _one_hot(input, groups, channels, kernel)
+    _convolve(columns, input, one_hot, groups, stride, padding, dilation)
+    ones = (1,) * len(kernel)
+    flat = out._new(TensorData.view_of(out._tensor._storage, (out.shape[0], taps, *ones)))
+    _weight_gradient(flat, columns, grad_output, groups, ones, (0,) * len(kernel), ones)
     return out
 
 
