@@ -166,6 +166,11 @@ def _pack_row(
     last = min(span[1], width + offset[1])
     source = g * input_strides[0] + b * input_strides[1] + h * input_strides[3]
     source -= offset[1] * input_strides[4]
+    if channels == 1 and input_strides[4] == 1:  # a plain copy, which the compiler vectorises
+        to = row * span[1]
+        for i in range(first, last):
+            padded[to + i] = input[source + i]
+        return
     for i in range(first, last):
         at = source + i * input_strides[4]
         to = (row * span[1] + i) * channels
@@ -897,6 +902,10 @@ def _pack_rows(
     at += (h - offset[0]) * input_strides[3] - offset[1] * input_strides[4]
     to = g * grid[0] + b * grid[1] + c * grid[2] + (h % stride[0]) * grid[3]
     to += (h // stride[0]) * grid[5]
+    if stride[1] == 1 and input_strides[4] == 1:  # a plain copy, which the compiler vectorises
+        for i in range(max(0, offset[1]), min(span[1], width + offset[1])):
+            source[to + i] = input[at + i]
+        return
     for i in range(max(0, offset[1]), min(span[1], width + offset[1])):
         source[to + (i % stride[1]) * grid[4] + i // stride[1]] = input[at + i * input_strides[4]]
 

@@ -709,10 +709,11 @@ def _weight_gradient(
         return _weight_gradient_per_image(out, input, grad_output, padding, dilation)
     taps_of = _swap12(_split_first(out, groups))
     values = _swap12(_split_channels(grad_output, groups))
-    if phases > 1:
+    if phases > 1 and batch > 1:
         # grad_output is every piece's weight, [G, O, B, T']: laid out once with the
         # batch last, each filter is one run the kernel reads in place instead of
         # packing it again for every piece (wav2vec 2.0's first layer: 21 -> 7 ms).
+        # One image's rows are such runs already.
         values = _batch_last(values)
     for phase in itertools.product(*pieces):
         k0, step, r, stride_in, offset = zip(*phase, strict=True)
