@@ -694,6 +694,9 @@ def _weight_gradient(
     taps are taken in phases: ``k = k0 + j * s'`` all read the decimated input
     ``input[r::s]`` (``r = (k0 * d - p) mod s``) at ``t + q0 + j * d'``, a
     stride-``d'`` convolution whose runs are whole rows again.
+
+    ``out`` is a new, contiguous tensor: the paths through the columns and one
+    image at a time write it through flat views of its storage.
     """
     kernel = out.shape[2:]
     if _columns_pay(out.shape[1], kernel, out.shape[0] // groups, stride):
