@@ -289,7 +289,7 @@ def test_every_remainder_of_the_register_blocks(out_channels: int) -> None:
             (1, 7, 1, 1, 10),
             (1, 2, 7, 1, 11),
         ),
-        # 20 output channels: a second, partial block of ROW_CHANNELS; a kernel wider
+        # 20 output channels; a kernel wider
         # than the stride, one zero before
         (
             ConvGeometry((1, 2), (1, 1), (0, 1), False),
@@ -299,13 +299,61 @@ def test_every_remainder_of_the_register_blocks(out_channels: int) -> None:
         ),
     ],
 )
-def test_one_input_channel_goes_a_row_at_a_time(geometry, x_shape, w_shape, out_shape) -> None:
+def test_one_input_channel_goes_a_plane_at_a_time(geometry, x_shape, w_shape, out_shape) -> None:
     rng = np.random.default_rng(2)
     x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
     expected = direct(x, w, out_shape, geometry)
     for orders in ([tuple(range(5))] * 3, [(4, 3, 2, 1, 0), (0, 2, 1, 4, 3), (3, 1, 0, 2, 4)]):
         got = run(tensor_conv, x, w, out_shape, geometry, orders)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("geometry", "x_shape", "w_shape", "out_shape"),
+    [
+        # a depthwise layer's weight gradient: 3 x 3 outputs of a 9 x 9 filter, 3 images
+        (
+            ConvGeometry((1, 1), (1, 1), (1, 1), False),
+            (4, 1, 3, 9, 9),
+            (4, 1, 3, 9, 9),
+            (4, 1, 1, 3, 3),
+        ),
+        # the same with a stride-2 layer's phases as dilation 2, flipped, 2 outputs a group
+        (
+            ConvGeometry((1, 2), (2, 1), (1, 0), True),
+            (2, 2, 3, 11, 12),
+            (2, 2, 3, 6, 7),
+            (2, 2, 2, 3, 3),
+        ),
+        # dilated and strided both ways, zeros before and a window that starts inside
+        (
+            ConvGeometry((2, 1), (3, 2), (-1, 2), False),
+            (1, 1, 2, 15, 9),
+            (1, 3, 2, 4, 5),
+            (1, 1, 3, 2, 2),
+        ),
+        # 1D: 9 outputs of a 40-tap filter, a step of 8 sums and one more
+        (
+            ConvGeometry((1, 1), (1, 1), (0, 0), False),
+            (1, 1, 1, 1, 48),
+            (1, 1, 1, 1, 40),
+            (1, 1, 1, 1, 9),
+        ),
+    ],
+)
+def test_few_outputs_of_long_filters_are_dot_products(
+    geometry, x_shape, w_shape, out_shape
+) -> None:
+    # Outputs at most a quarter of the filter and fewer than 4 a group: this path.
+    assert 4 * np.prod(out_shape[3:]) <= np.prod(w_shape[3:]) and out_shape[2] < 4
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+    bias = rng.normal(size=(out_shape[0], out_shape[2]))
+    expected = direct(x, w, out_shape, geometry, bias)
+    for orders in ([tuple(range(5))] * 3, [(4, 3, 2, 1, 0), (0, 2, 1, 4, 3), (3, 1, 0, 2, 4)]):
+        for kernel in (tensor_conv, _tensor_conv):
+            got = run(kernel, x, w, out_shape, geometry, orders, bias=bias)
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
 def inside_channels_last(x: np.ndarray, border: tuple[int, int]) -> tuple[np.ndarray, ...]:

@@ -51,12 +51,16 @@ How the kernel is fast (each trick is one helper; factors measured on a
    a weight gradient's ``grad_output`` is laid out so once for all phases).
 6. With one input channel a tap is too short for either. Where item 7
    does not apply (fewer than 4 output channels in a group, as in a
-   depthwise layer, or a strided output) :func:`_row_job` multiplies each
-   weight number into a whole output row,
-   when that row is longer than a tap, reading a strided input through
-   copies of its cells a stride apart (:func:`_decimate`). (A weight gradient
-   at batch 1 also has one "channel", but long taps and rows as short as the
-   kernel: its dot products ran 25x faster there.)
+   depthwise layer, or a strided output) and the output plane is larger
+   than the kernel, :func:`_plane_job` copies each image's plane once, with
+   its zeros, into the phases of its stride, and sums each output row by
+   row as one flat run (:func:`_plane_sums`: 8 vectors of outputs in
+   registers, each weight number broadcast). Where instead the outputs are
+   few and the filters long planes, as in a depthwise layer's weight
+   gradient, :func:`_dots_job` takes each output as one long dot product,
+   the input copied into the phases of the dilation so that a window is
+   one run (MobileNet's stride-2 depthwise weight gradient, float32: 5.2
+   -> 2.6 ms, without the phases of item 5's path; 2-core AMD EPYC).
 7. Where the outputs lie side by side in channels-first rows and filters are
    short (``ROWS_MAX_FILTER``: few input channels, or a 1 x 1 kernel), the
    forward pass and the input gradient go to :func:`tensor_conv_rows`, which runs
@@ -115,11 +119,10 @@ RUN = 8 * WINDOWS
 # only sets how finely the work is cut.
 PANEL_JOBS = 8
 THREADS: int = config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
-# Output channels of one job of :func:`_row_job`: enough jobs for every core even
-# where the output has one row per image (1D), few enough copies of its input rows.
-# Its rows are cut into runs only as far as needed for MAX_PIECES jobs: a job of one
-# row of a depthwise layer is about 500 multiply-adds, its set-up as costly.
-ROW_CHANNELS = 16
+# Vectors of sums one step of the one-channel kernel (:func:`_plane_sums`) keeps in
+# registers: 8 independent chains of multiply-adds, one load each per tap, twice what
+# hides a multiply-add's latency (4 ran as fast on MobileNet's 56 x 56 planes).
+PLANE_VECTORS = 8
 
 
 def _span(
@@ -632,93 +635,350 @@ def _panel_job(
 _panel_job_jit = njit(inline="always", cache=True)(_panel_job)
 
 
-def _decimate(
-    rows: Storage, padded: Storage, start: int, offsets: Index, length: int, step: int, width: int
-) -> None:
-    """Copy each tap's cells ``step`` apart: ``rows[(tap * step + r) * M + m]`` is cell ``r + m * step``.
+def _plane_tiles(
+    out_shape: Shape,
+    weight_shape: Shape,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    itemsize: int,
+) -> tuple[int, int, int]:
+    """How the one-channel kernel cuts its work: ``(rows, buffer rows, pitch)`` per job.
 
-    Cells are counted from ``start + offsets[tap]`` in ``padded``; ``M = width +
-    (length - 1) // step``, and residue ``r`` gets the ``width + (length - 1 - r) // step``
-    cells its taps reach. Tap cell ``j`` of output ``x`` is then
-    ``rows[(tap * step + j % step) * M + j // step + x]``: one contiguous run over ``x``.
+    A job computes ``rows`` output rows of one image's plane. Its input is
+    copied into a buffer of the plane's phases (cells a stride apart side by
+    side, as in :func:`_pack_rows`), each ``buffer rows`` rows of ``pitch``
+    numbers. Planes are cut into rows only until every thread has
+    ``PANEL_JOBS`` jobs, and until a job's buffer fits ``ROWS_TILE_BYTES``.
     """
-    cells = width + (length - 1) // step
-    for tap in range(offsets.size):
-        for r in range(min(step, length)):
-            first = start + offsets[tap] + r
-            to = (tap * step + r) * cells
-            for m in range(width + (length - 1 - r) // step):
-                rows[to + m] = padded[first + m * step]
+    groups, batch, _, out_height, _ = out_shape
+    span = _span_jit(out_shape, weight_shape, stride, dilation)
+    pitch = -(-span[1] // stride[1])
+    below = (weight_shape[3] - 1) * dilation[0] // stride[0]  # phase rows past a window's first
+    pieces = min(out_height, max(1, -(-PANEL_JOBS * THREADS // (groups * batch))))
+    fit = max(1, ROWS_TILE_BYTES // (stride[0] * stride[1] * pitch * itemsize) - below)
+    rows = min(-(-out_height // pieces), fit)
+    return rows, rows + below, pitch
 
 
-_decimate_jit = njit(inline="always", cache=True)(_decimate)
+_plane_tiles_jit = njit(cache=True)(_plane_tiles)
 
 
-def _row_job(
+def _plane_steps(
+    weight_shape: Shape,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    tiles: tuple[int, int, int],
+) -> Index:
+    """Where tap ``(kh, kw)`` of a filter meets the phase buffer, from a window's first number.
+
+    Tap ``(kh, kw)`` reads phase ``(kh * d_h % s_h, kw * d_w % s_w)``,
+    ``kh * d_h // s_h`` rows and ``kw * d_w // s_w`` columns on.
+    """
+    kernel_height, kernel_width = weight_shape[3], weight_shape[4]
+    _, buffer_rows, pitch = tiles
+    steps = np.empty(kernel_height * kernel_width, np.int64)
+    for kh in range(kernel_height):
+        for kw in range(kernel_width):
+            down, across = kh * dilation[0], kw * dilation[1]
+            phase = (down % stride[0]) * stride[1] + across % stride[1]
+            steps[kh * kernel_width + kw] = (
+                phase * buffer_rows + down // stride[0]
+            ) * pitch + across // stride[1]
+    return steps
+
+
+_plane_steps_jit = njit(cache=True)(_plane_steps)
+
+
+def _pack_plane(
+    buffer: Storage,
+    input: Storage,
+    at: int,
+    input_shape: Shape,
+    input_strides: Strides,
+    first: int,
+    tiles: tuple[int, int, int],
+    stride: tuple[int, int],
+    offset: tuple[int, int],
+) -> None:
+    """Copy the phases of a plane's padded rows from ``first * s_h`` on into ``buffer``, zeros outside.
+
+    The plane starts at ``input[at]``. Padded cell ``(h, i)`` (input cell
+    ``(h - offset_h, i - offset_w)``) goes to phase ``(h % s_h, i % s_w)``,
+    row ``h // s_h - first``, column ``i // s_w``. Every number of the
+    phases is written, so the buffer is reused from plane to plane.
+    """
+    height, width = input_shape[3], input_shape[4]
+    _, buffer_rows, pitch = tiles
+    step = input_strides[4]  # a local: the stores below might alias the array, to the compiler
+    for phase in range(stride[0] * stride[1]):
+        down, across = phase // stride[1], phase % stride[1]
+        # Columns q with an input cell: q * s_w + across - offset_w in [0, width).
+        lo = min(pitch, max(0, -((across - offset[1]) // stride[1])))
+        hi = min(pitch, max(lo, -((across - offset[1] - width) // stride[1])))
+        for r in range(buffer_rows):
+            to = (phase * buffer_rows + r) * pitch
+            h = (first + r) * stride[0] + down - offset[0]
+            if h < 0 or h >= height:
+                buffer[to : to + pitch] = 0.0
+                continue
+            buffer[to : to + lo] = 0.0
+            start = at + h * input_strides[3] + (lo * stride[1] + across - offset[1]) * step
+            if step == 1 and stride[1] == 1:  # a plain copy, which the compiler vectorises
+                buffer[to + lo : to + hi] = input[start : start + hi - lo]
+            else:
+                for q in range(hi - lo):
+                    buffer[to + lo + q] = input[start + q * stride[1] * step]
+            buffer[to + hi : to + pitch] = 0.0
+
+
+_pack_plane_jit = njit(cache=True)(_pack_plane)
+
+
+def _plane_sums(sums: Storage, buffer: Storage, steps: Index, taps: Storage, count: int) -> None:
+    """``sums[i] = taps[T] + sum_t taps[t] * buffer[i + steps[t]]`` for ``i < count`` (``T`` taps).
+
+    Output ``(y, x)`` of a job is flat number ``i = y * pitch + x`` (columns
+    past the output's width are computed and dropped), so every tap reads
+    one run of the buffer however short the rows. Each step holds 8 vectors
+    of sums in registers across all taps: one load and one multiply-add per
+    tap and vector, where the loop it replaced loaded and stored a row of
+    sums for every tap, row by row (MobileNet's 56 x 56 depthwise layer,
+    float32 forward: 3.0 -> 1.8 ms; 2-core AMD EPYC).
+    """
+    n = simd.lanes(sums)
+    last = steps.size
+    for i in range(0, count, PLANE_VECTORS * n):
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = simd.splat(taps, last)
+        for t in range(last):
+            w = simd.splat(taps, t)
+            x = i + steps[t]
+            a0 = simd.fma(w, simd.load(buffer, x), a0)
+            a1 = simd.fma(w, simd.load(buffer, x + n), a1)
+            a2 = simd.fma(w, simd.load(buffer, x + 2 * n), a2)
+            a3 = simd.fma(w, simd.load(buffer, x + 3 * n), a3)
+            a4 = simd.fma(w, simd.load(buffer, x + 4 * n), a4)
+            a5 = simd.fma(w, simd.load(buffer, x + 5 * n), a5)
+            a6 = simd.fma(w, simd.load(buffer, x + 6 * n), a6)
+            a7 = simd.fma(w, simd.load(buffer, x + 7 * n), a7)
+        for k, a in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
+            simd.store(sums, i + k * n, a)
+
+
+_plane_sums_jit = njit(cache=True)(_plane_sums)
+
+
+def _store_row(out: Storage, at: int, step: int, sums: Storage, first: int, width: int) -> None:
+    """``out[at + x * step] = sums[first + x]`` for ``x < width``: a plain copy when ``step`` is 1.
+
+    Copied one number at a time, 3136 numbers a plane took 4.4 us of a job's 11
+    (MobileNet's 56 x 56 depthwise layer, float32, one thread, 2-core AMD EPYC).
+    """
+    if step == 1:
+        out[at : at + width] = sums[first : first + width]
+    else:
+        for x in range(width):
+            out[at + x * step] = sums[first + x]
+
+
+_store_row_jit = njit(cache=True)(_store_row)
+
+
+def _plane_job(
+    job: int,
+    jobs: int,
+    tiles: tuple[int, int, int],
+    steps: Index,
     out: Storage,
     out_shape: Shape,
     out_strides: Strides,
-    filters: Storage,
-    filter_at: Index,
-    offsets: Index,
-    shape: tuple[int, int],
-    padded: Storage,
-    grid: tuple[int, int, int, int],
-    stride: tuple[int, int],
-    job: int,
-    runs: int,
+    input: Storage,
+    input_shape: Shape,
+    input_strides: Strides,
+    weight: Storage,
+    weight_shape: Shape,
+    weight_strides: Strides,
     biases: Storage,
+    stride: tuple[int, int],
+    offset: tuple[int, int],
+    flip: bool,
 ) -> None:
-    """A run of output rows of ``ROW_CHANNELS`` output channels, for a group with one input channel.
+    """Job ``job`` of ``jobs`` of the one-channel kernel: rows of every output channel of some planes.
 
-    ``job`` numbers ``(g, b, block of channels, run)``, the rows of image
-    ``(g, b)`` cut into ``runs`` runs. With one input channel (a depthwise
-    convolution, or an image's first layer) a tap is a few numbers and the dot
-    products of :func:`_narrow_job` would be almost all overhead. Here each
-    weight number is instead multiplied into a whole output row at once, the
-    row a vector loop over ``x`` (MobileNet's depthwise 3 x 3 on 56 x 56 maps:
-    2.7x faster, 2-core AMD EPYC). With a stride the input's cells are first
-    copied ``stride`` apart (:func:`_decimate`), so that the loop still reads
-    contiguous runs (wav2vec 2.0's k10/5 first layer: 36 -> 7.5 ms).
-    ``grid`` holds the strides of the buffer, as in :func:`_places`; every
-    filter has ``shape = (taps, length)`` and starts at ``filters[filter_at[g * O + o]]``.
+    Each image's plane is cut into pieces of ``rows`` rows (:func:`_plane_tiles`);
+    pieces number ``(g, b, piece)`` and the job takes a run of them, its buffers
+    made once. A piece's input is copied into its phases once
+    (:func:`_pack_plane`); then each filter's sums run over it
+    (:func:`_plane_sums`) and are stored in place.
+    """
+    groups, batch, out_channels, out_height, out_width = out_shape
+    kernel_height, kernel_width = weight_shape[3], weight_shape[4]
+    rows, buffer_rows, pitch = tiles
+    pieces = (out_height + rows - 1) // rows
+    step = PLANE_VECTORS * simd.lanes(out)
+    computed = ((rows - 1) * pitch + out_width + step - 1) // step * step
+    phases = stride[0] * stride[1] * buffer_rows * pitch
+    buffer = np.empty(max(phases, computed + np.max(steps)), input.dtype)
+    buffer[phases:] = 0.0  # read only by the sums dropped past the rows' ends
+    sums = np.empty(computed, out.dtype)
+    taps = np.empty(steps.size + 1, weight.dtype)
+    total = groups * batch * pieces
+    for piece in range(job * total // jobs, (job + 1) * total // jobs):
+        g, b = piece // pieces // batch, piece // pieces % batch
+        y0 = piece % pieces * rows
+        y1 = min(out_height, y0 + rows)
+        at = g * input_strides[0] + b * input_strides[1]
+        _pack_plane_jit(buffer, input, at, input_shape, input_strides, y0, tiles, stride, offset)
+        for o in range(out_channels):
+            source = g * weight_strides[0] + o * weight_strides[1]
+            for kh in range(kernel_height):
+                for kw in range(kernel_width):
+                    down = kernel_height - 1 - kh if flip else kh
+                    across = kernel_width - 1 - kw if flip else kw
+                    at_w = source + down * weight_strides[3] + across * weight_strides[4]
+                    taps[kh * kernel_width + kw] = weight[at_w]
+            taps[steps.size] = _plus_bias_jit(0.0, biases, g * out_channels + o)
+            _plane_sums_jit(sums, buffer, steps, taps, (y1 - y0 - 1) * pitch + out_width)
+            at = g * out_strides[0] + b * out_strides[1] + o * out_strides[2]
+            for y in range(y1 - y0):
+                row = at + (y0 + y) * out_strides[3]
+                _store_row_jit(out, row, out_strides[4], sums, y * pitch, out_width)
+
+
+_plane_job_jit = njit(cache=True)(_plane_job)
+
+
+def _filter_plane(
+    plane: Storage,
+    weight: Storage,
+    at: int,
+    weight_shape: Shape,
+    weight_strides: Strides,
+    pitch: int,
+    flip: bool,
+) -> None:
+    """Copy the filter plane at ``weight[at]`` into rows of ``pitch`` numbers, zeros after each row.
+
+    Read flipped if ``flip``. The numbers of ``plane`` past its last row stay zero.
+    """
+    kernel_height, kernel_width = weight_shape[3], weight_shape[4]
+    for kh in range(kernel_height):
+        row = at + (kernel_height - 1 - kh if flip else kh) * weight_strides[3]
+        for kw in range(kernel_width):
+            across = kernel_width - 1 - kw if flip else kw
+            plane[kh * pitch + kw] = weight[row + across * weight_strides[4]]
+        plane[kh * pitch + kernel_width : (kh + 1) * pitch] = 0.0
+
+
+_filter_plane_jit = njit(cache=True)(_filter_plane)
+
+
+def _plane_dots(
+    sums: Storage,
+    plane: Storage,
+    buffer: Storage,
+    starts: Index,
+    first: int,
+    count: int,
+    at: Index,
+    lanes_sums: Storage,
+) -> None:
+    """Add to ``sums[p]`` the dot product of ``plane[:count]`` with ``buffer[starts[p]:]``, 8 outputs from ``first``.
+
+    Each step loads a vector of the filter once and multiplies it into the
+    window of each of up to 8 outputs, 8 vector sums held in registers.
+    ``count`` is a whole number of vectors; ``at`` (8) and ``lanes_sums`` are scratch.
+    """
+    n = simd.lanes(plane)
+    last = min(starts.size, first + 8)
+    at[:] = 0
+    for p in range(first, last):
+        at[p - first] = starts[p]
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = simd.zeros(plane)
+    for j in range(0, count, n):
+        w = simd.load(plane, j)
+        a0 = simd.fma(w, simd.load(buffer, at[0] + j), a0)
+        a1 = simd.fma(w, simd.load(buffer, at[1] + j), a1)
+        a2 = simd.fma(w, simd.load(buffer, at[2] + j), a2)
+        a3 = simd.fma(w, simd.load(buffer, at[3] + j), a3)
+        a4 = simd.fma(w, simd.load(buffer, at[4] + j), a4)
+        a5 = simd.fma(w, simd.load(buffer, at[5] + j), a5)
+        a6 = simd.fma(w, simd.load(buffer, at[6] + j), a6)
+        a7 = simd.fma(w, simd.load(buffer, at[7] + j), a7)
+    for k, a in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
+        if first + k < last:
+            simd.store(lanes_sums, 0, a)
+            sums[first + k] += lanes_sums[:n].sum()
+
+
+_plane_dots_jit = njit(cache=True)(_plane_dots)
+
+
+def _dots_job(
+    job: int,
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    input: Storage,
+    input_shape: Shape,
+    input_strides: Strides,
+    weight: Storage,
+    weight_shape: Shape,
+    weight_strides: Strides,
+    biases: Storage,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    offset: tuple[int, int],
+    flip: bool,
+) -> None:
+    """All outputs of one ``(g, b, o)``, for few outputs of long filters (a weight gradient's shape).
+
+    ``job`` numbers ``(g, b, o)``. Output ``(y, x)`` is the dot product of
+    the filter with its window, summed over the channels. Each input plane
+    is copied into the phases of the dilation (:func:`_pack_plane`), in which
+    a window is one run of rows ``pitch`` apart; the filter is copied into
+    rows of that ``pitch`` with zeros after each (:func:`_filter_plane`), so
+    each dot product is one run of the filter against one run of the buffer
+    (:func:`_plane_dots`).
     """
     _, batch, out_channels, out_height, out_width = out_shape
-    blocks = (out_channels + ROW_CHANNELS - 1) // ROW_CHANNELS
-    gb = job // (blocks * runs)
-    g = gb // batch
-    b = gb - g * batch
-    o0 = (job // runs - gb * blocks) * ROW_CHANNELS
-    run = job % runs
-    step = stride[1]
-    taps, length = shape
-    cells = out_width + (length - 1) // step
-    rows = np.empty(taps * step * cells if step > 1 else 0, padded.dtype)
-    sums = np.empty(out_width, out.dtype)
-    for y in range(run * out_height // runs, (run + 1) * out_height // runs):
-        start = g * grid[0] + b * grid[1] + y * stride[0] * grid[2]
-        if step > 1:
-            _decimate_jit(rows, padded, start, offsets, length, step, out_width)
-        for o in range(o0, min(o0 + ROW_CHANNELS, out_channels)):
-            sums[:] = _plus_bias_jit(0.0, biases, g * out_channels + o)
-            for tap in range(taps):
-                for j in range(length):
-                    w = filters[filter_at[g * out_channels + o] + tap * length + j]
-                    if step == 1:
-                        first = start + offsets[tap] + j
-                        run_x = padded[first : first + out_width]
-                    else:
-                        first = (tap * step + j % step) * cells + j // step
-                        run_x = rows[first : first + out_width]
-                    for x in range(out_width):
-                        sums[x] += w * run_x[x]
-            at = g * out_strides[0] + b * out_strides[1] + y * out_strides[3]
-            at += o * out_strides[2]
-            for x in range(out_width):
-                out[at + x * out_strides[4]] = sums[x]
+    channels, kernel_height, kernel_width = weight_shape[2], weight_shape[3], weight_shape[4]
+    span = _span_jit(out_shape, weight_shape, stride, dilation)
+    buffer_rows = -(-span[0] // dilation[0])
+    pitch = -(-span[1] // dilation[1])
+    tiles = (buffer_rows, buffer_rows, pitch)
+    n = simd.lanes(out)
+    count = ((kernel_height - 1) * pitch + kernel_width + n - 1) // n * n
+    phases = dilation[0] * dilation[1] * buffer_rows * pitch
+    buffer = np.zeros(phases + count + pitch, input.dtype)
+    plane = np.zeros(count, weight.dtype)
+    starts = np.empty(out_height * out_width, np.int64)
+    for y in range(out_height):
+        for x in range(out_width):
+            down, across = y * stride[0], x * stride[1]
+            phase = (down % dilation[0]) * dilation[1] + across % dilation[1]
+            starts[y * out_width + x] = (
+                phase * buffer_rows + down // dilation[0]
+            ) * pitch + across // dilation[1]
+    sums = np.zeros(out_height * out_width, out.dtype)
+    lanes_sums = np.empty(n, out.dtype)
+    at_8 = np.empty(8, np.int64)
+    g, b, o = job // (batch * out_channels), job // out_channels % batch, job % out_channels
+    for c in range(channels):
+        at = g * input_strides[0] + b * input_strides[1] + c * input_strides[2]
+        _pack_plane_jit(buffer, input, at, input_shape, input_strides, 0, tiles, dilation, offset)
+        at = g * weight_strides[0] + o * weight_strides[1] + c * weight_strides[2]
+        _filter_plane_jit(plane, weight, at, weight_shape, weight_strides, pitch, flip)
+        for first in range(0, starts.size, 8):
+            _plane_dots_jit(sums, plane, buffer, starts, first, count, at_8, lanes_sums)
+    at = g * out_strides[0] + b * out_strides[1] + o * out_strides[2]
+    for y in range(out_height):
+        for x in range(out_width):
+            value = _plus_bias_jit(sums[y * out_width + x], biases, g * out_channels + o)
+            out[at + y * out_strides[3] + x * out_strides[4]] = value
 
 
-_row_job_jit = njit(inline="always", cache=True, fastmath=_FASTMATH)(_row_job)
+_dots_job_jit = njit(cache=True)(_dots_job)
 
 
 def _tensor_conv(
@@ -751,6 +1011,26 @@ def _tensor_conv(
     groups, batch, out_channels, out_height, out_width = out_shape
     channels = input_shape[2]
     biases = _channel_biases_jit(bias, bias_shape, bias_strides)
+    if channels == 1 and out_height * out_width > weight_shape[3] * weight_shape[4]:
+        tiles = _plane_tiles_jit(out_shape, weight_shape, stride, dilation, input.itemsize)
+        steps = _plane_steps_jit(weight_shape, stride, dilation, tiles)
+        jobs = min(groups * batch * ((out_height + tiles[0] - 1) // tiles[0]), MAX_PIECES)
+        for job in prange(jobs):
+            _plane_job_jit(
+                job, jobs, tiles, steps, out, out_shape, out_strides, input, input_shape,
+                input_strides, weight, weight_shape, weight_strides, biases, stride, offset, flip,
+            )  # fmt: skip
+        return
+    width = 2 * simd.lanes(weight)
+    positions = batch * out_height * out_width
+    panels = 2 * out_channels >= width and positions >= RUN
+    if not panels and 4 * out_height * out_width <= weight_shape[3] * weight_shape[4]:
+        for job in prange(groups * batch * out_channels):
+            _dots_job_jit(
+                job, out, out_shape, out_strides, input, input_shape, input_strides, weight,
+                weight_shape, weight_strides, biases, stride, dilation, offset, flip,
+            )  # fmt: skip
+        return
     span = _span_jit(out_shape, weight_shape, stride, dilation)
     padded = input
     grid = (input_strides[0], input_strides[1], input_strides[3], input_strides[4])
@@ -762,11 +1042,8 @@ def _tensor_conv(
         grid = (batch * image, image, span[1] * channels, channels)
     length, offsets = _tap_layout_jit(weight_shape, grid[2], dilation)
     shape = (offsets.size, length)
-    positions = batch * out_height * out_width
     runs = (positions + RUN - 1) // RUN
-    width = 2 * simd.lanes(weight)
-    rows = channels == 1 and length < out_width
-    if not rows and 2 * out_channels >= width and positions >= RUN:
+    if panels:
         # Each job packs its block's panel and computes it over a piece of the runs of
         # positions: only as many pieces as PANEL_JOBS jobs per thread need.
         blocks = (out_channels + width - 1) // width
@@ -788,15 +1065,6 @@ def _tensor_conv(
                 )  # fmt: skip
         return
     filters, filter_at = _flat_filters_jit(weight, weight_shape, weight_strides, flip)
-    if rows:
-        images = groups * batch * ((out_channels + ROW_CHANNELS - 1) // ROW_CHANNELS)
-        row_runs = min(out_height, max(1, MAX_PIECES // images))
-        for job in prange(images * row_runs):
-            _row_job_jit(
-                out, out_shape, out_strides, filters, filter_at, offsets, shape, padded, grid,
-                stride, job, row_runs, biases,
-            )  # fmt: skip
-        return
     # Output channels by threes (:func:`_dot_block`), or one alone.
     per = 3 if out_channels > 1 else 1
     triples = (out_channels + per - 1) // per
@@ -853,8 +1121,8 @@ def _rows_fit(
     vectors long, and each filter hold from 2 to ``ROWS_MAX_FILTER`` numbers
     (``in_channels * kernel_height * kernel_width``). That includes a single
     input channel with 4 or more output channels (an image's or a waveform's
-    first layer), which :func:`_row_job` computed 3-5x slower, one output
-    channel at a time (wav2vec 2.0's first layer 3.6 -> 1.1 ms, LeNet-5's C1
+    first layer), which a row-by-row kernel (since replaced) computed 3-5x
+    slower, a channel at a time (wav2vec 2.0's first layer 3.6 -> 1.1 ms, LeNet-5's C1
     at batch 64 1.9 -> 0.6 ms; 2-core AMD EPYC). A ``pointwise`` (1 x 1)
     filter fits at any length: its rows are the input's own, read in place,
     where the channels-last kernel would first copy the input transposed
