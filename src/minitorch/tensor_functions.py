@@ -474,6 +474,8 @@ def _transpose(
     kernel = weight.shape[2:]
     if _columns_pay(weight.shape[1], kernel, weight.shape[0] // groups, stride):
         return _transpose_by_columns(out, input, weight, groups, stride, padding, dilation, *bias)
+    if weight.shape[0] == groups and max(stride) > 1:
+        return _transpose_spread(out, input, weight, groups, stride, padding, dilation, *bias)
     pieces = [
         _transpose_phases(n, k, s, p, d) if cells > 1 else _transpose_taps(n, k, p, d)
         for n, cells, k, s, p, d in zip(
@@ -618,6 +620,43 @@ def _transpose_by_columns(
     return _transpose(out, columns, one_hot, groups, stride, padding, dilation, *bias)
 
 
+def _transpose_spread(
+    out: Tensor,
+    input: Tensor,
+    weight: Tensor,
+    groups: int,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    *bias: Tensor,
+) -> Tensor:
+    """:func:`_transpose` with one channel in each group of ``input`` (a depthwise layer's input gradient).
+
+    The input is copied with ``s - 1`` zeros between its cells (``spread``);
+    then it is one stride-1 convolution, the filters flipped, with
+    ``(K - 1) * d - p`` zeros before: ``s^2`` times the products of the
+    phases, but each filter is a few numbers and the phases' calls cost
+    more than the products (the one-channel kernel then reads every plane
+    once, and writes whole rows instead of every other number).
+    """
+    sizes = tuple((n - 1) * s + 1 for n, s in zip(input.shape[2:], stride, strict=True))
+    cells = np.zeros((*input.shape[:2], *sizes), input.dtype)
+    every_s: tuple[Any, ...] = (..., *(slice(None, None, s) for s in stride))
+    cells[every_s] = input._as_array()
+    spread = input._new(TensorData.view_of(cells.ravel(), cells.shape))
+    kernel = weight.shape[2:]
+    before = tuple((k - 1) * d - p for k, d, p in zip(kernel, dilation, padding, strict=True))
+    geometry = ConvGeometry((1, 1), _pair(dilation, 1), _pair(before, 0), True)
+    input.backend.conv(
+        _split_channels(out, groups),
+        _split_channels(spread, groups),
+        _swap12(_split_first(weight, groups)),
+        geometry,
+        *_grouped(bias, groups),
+    )
+    return out
+
+
 def _transpose_phases(n: int, k: int, s: int, p: int, d: int) -> list[tuple[int, ...]]:
     """Along one dimension: ``(r, k0, taps, s', d', offset, span, count)`` for every phase some tap reaches.
 
@@ -703,6 +742,8 @@ def _weight_gradient(
         return _weight_gradient_by_columns(
             out, input, grad_output, groups, stride, padding, dilation
         )
+    if out.shape[1] == 1 and out.shape[0] == groups:
+        return _weight_gradient_planes(out, input, grad_output, groups, stride, padding, dilation)
     pieces = [
         _weight_phases(k, s, p, d)
         for k, s, p, d in zip(kernel, stride, padding, dilation, strict=True)
@@ -731,6 +772,33 @@ def _weight_gradient(
             values,
             geometry,
         )
+    return out
+
+
+def _weight_gradient_planes(
+    out: Tensor,
+    input: Tensor,
+    grad_output: Tensor,
+    groups: int,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Tensor:
+    """:func:`_weight_gradient` of a layer with one input and one output channel per group (depthwise).
+
+    One convolution with stride ``d`` and dilation ``s``, whatever the stride:
+    each filter is a plane of ``grad_output`` and each output one of a few
+    long dot products, which the compiled kernel takes one plane at a time,
+    the input copied into the phases of ``s`` (taking the taps in phases
+    instead, each phase copied ``grad_output`` and the input again).
+    """
+    geometry = ConvGeometry(_pair(dilation, 1), _pair(stride, 1), _pair(padding, 0), False)
+    input.backend.conv(
+        _swap12(_split_first(out, groups)),
+        _swap12(_split_channels(input, groups)),
+        _swap12(_split_channels(grad_output, groups)),
+        geometry,
+    )
     return out
 
 
