@@ -1024,7 +1024,9 @@ def _tensor_conv(
     width = 2 * simd.lanes(weight)
     positions = batch * out_height * out_width
     panels = 2 * out_channels >= width and positions >= RUN
-    if not panels and 4 * out_height * out_width <= weight_shape[3] * weight_shape[4]:
+    # Each job copies its input planes and filters: only where few jobs share them.
+    few = batch * out_channels <= 2
+    if few and not panels and 4 * out_height * out_width <= weight_shape[3] * weight_shape[4]:
         for job in prange(groups * batch * out_channels):
             _dots_job_jit(
                 job, out, out_shape, out_strides, input, input_shape, input_strides, weight,
