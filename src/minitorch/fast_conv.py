@@ -818,7 +818,10 @@ def _plane_job(
     step = PLANE_VECTORS * simd.lanes(out)
     computed = ((rows - 1) * pitch + out_width + step - 1) // step * step
     phases = stride[0] * stride[1] * buffer_rows * pitch
-    buffer = np.empty(max(phases, computed + np.max(steps)), input.dtype)
+    reach = 0  # the farthest step (a loop: np.max would load Numba's array-math registry)
+    for t in range(steps.size):
+        reach = max(reach, steps[t])
+    buffer = np.empty(max(phases, computed + reach), input.dtype)
     buffer[phases:] = 0.0  # read only by the sums dropped past the rows' ends
     sums = np.empty(computed, out.dtype)
     taps = np.empty(steps.size + 1, weight.dtype)
@@ -908,7 +911,8 @@ def _plane_dots(
     for k, a in enumerate((a0, a1, a2, a3, a4, a5, a6, a7)):
         if first + k < last:
             simd.store(lanes_sums, 0, a)
-            sums[first + k] += lanes_sums[:n].sum()
+            for i in range(n):
+                sums[first + k] += lanes_sums[i]
 
 
 _plane_dots_jit = njit(cache=True)(_plane_dots)
