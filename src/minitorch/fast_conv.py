@@ -663,31 +663,35 @@ def _plane_tiles(
 _plane_tiles_jit = njit(cache=True)(_plane_tiles)
 
 
-def _plane_steps(
-    weight_shape: Shape,
-    stride: tuple[int, int],
-    dilation: tuple[int, int],
-    tiles: tuple[int, int, int],
+def _phase_offsets(
+    counts: tuple[int, int],
+    step: tuple[int, int],
+    phases: tuple[int, int],
+    buffer_rows: int,
+    pitch: int,
 ) -> Index:
-    """Where tap ``(kh, kw)`` of a filter meets the phase buffer, from a window's first number.
+    """Where cell ``(i * step_h, j * step_w)`` lies in a buffer of ``phases``, for ``i, j < counts``.
 
-    Tap ``(kh, kw)`` reads phase ``(kh * d_h % s_h, kw * d_w % s_w)``,
-    ``kh * d_h // s_h`` rows and ``kw * d_w // s_w`` columns on.
+    The buffer holds the phases of a plane (cells ``phases`` apart side by
+    side, :func:`_pack_plane`), each ``buffer_rows`` rows of ``pitch``
+    numbers: cell ``(h, v)`` is in phase ``(h % p_h, v % p_w)``, ``h // p_h``
+    rows and ``v // p_w`` columns on. With the kernel's taps (step the
+    dilation, phases the stride) these are each tap's offset from a window's
+    first number; with the outputs (step the stride, phases the dilation),
+    each window's start.
     """
-    kernel_height, kernel_width = weight_shape[3], weight_shape[4]
-    _, buffer_rows, pitch = tiles
-    steps = np.empty(kernel_height * kernel_width, np.int64)
-    for kh in range(kernel_height):
-        for kw in range(kernel_width):
-            down, across = kh * dilation[0], kw * dilation[1]
-            phase = (down % stride[0]) * stride[1] + across % stride[1]
-            steps[kh * kernel_width + kw] = (
-                phase * buffer_rows + down // stride[0]
-            ) * pitch + across // stride[1]
-    return steps
+    offsets = np.empty(counts[0] * counts[1], np.int64)
+    for i in range(counts[0]):
+        for j in range(counts[1]):
+            down, across = i * step[0], j * step[1]
+            phase = (down % phases[0]) * phases[1] + across % phases[1]
+            offsets[i * counts[1] + j] = (
+                phase * buffer_rows + down // phases[0]
+            ) * pitch + across // phases[1]
+    return offsets
 
 
-_plane_steps_jit = njit(cache=True)(_plane_steps)
+_phase_offsets_jit = njit(cache=True)(_phase_offsets)
 
 
 def _pack_plane(
@@ -958,16 +962,9 @@ def _dots_job(
     n = simd.lanes(out)
     count = ((kernel_height - 1) * pitch + kernel_width + n - 1) // n * n
     phases = dilation[0] * dilation[1] * buffer_rows * pitch
-    buffer = np.zeros(phases + count + pitch, input.dtype)
+    buffer = np.zeros(phases + count, input.dtype)  # every start lies inside the phases
     plane = np.zeros(count, weight.dtype)
-    starts = np.empty(out_height * out_width, np.int64)
-    for y in range(out_height):
-        for x in range(out_width):
-            down, across = y * stride[0], x * stride[1]
-            phase = (down % dilation[0]) * dilation[1] + across % dilation[1]
-            starts[y * out_width + x] = (
-                phase * buffer_rows + down // dilation[0]
-            ) * pitch + across // dilation[1]
+    starts = _phase_offsets_jit((out_height, out_width), stride, dilation, buffer_rows, pitch)
     sums = np.empty(out_height * out_width, out.dtype)
     lanes_sums = np.empty(n, out.dtype)
     at_8 = np.empty(8, np.int64)
@@ -1026,7 +1023,8 @@ def _tensor_conv(
     biases = _channel_biases_jit(bias, bias_shape, bias_strides)
     if channels == 1 and out_height * out_width > weight_shape[3] * weight_shape[4]:
         tiles = _plane_tiles_jit(out_shape, weight_shape, stride, dilation, input.itemsize)
-        steps = _plane_steps_jit(weight_shape, stride, dilation, tiles)
+        kernel = (weight_shape[3], weight_shape[4])
+        steps = _phase_offsets_jit(kernel, dilation, stride, tiles[1], tiles[2])
         jobs = min(groups * batch * ((out_height + tiles[0] - 1) // tiles[0]), MAX_PIECES)
         for job in prange(jobs):
             _plane_job_jit(
